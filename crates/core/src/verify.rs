@@ -1,0 +1,277 @@
+//! Strict verification: untrusted string → [`UntrustedToken`] → [`AccessToken`].
+//!
+//! The order is fixed: size cap, structure, header (algorithm, `crit`, key selection),
+//! signature, then claims. Nothing about the claims is reported before the signature
+//! has verified, so a forger learns nothing from the answer.
+
+use alloc::{
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use ed25519_dalek::Signature;
+use jwt_compact::{Algorithm as _, UntrustedToken as JoseToken};
+use serde_json::{Map, Value};
+
+use crate::{
+    alg::{ALG, StrictEd25519},
+    claims::{Claims, RFC9068_REQUIRED},
+    error::{ClaimsError, FormatError, SignatureError, VerifyError},
+    keys::{Jwk, Jwks, TOKEN_TYPE},
+};
+
+/// Default cap on the length of a token, in bytes.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+
+/// What a verifier accepts besides a good signature.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    clock_tolerance: u64,
+    max_token_size: usize,
+    token_type: Option<String>,
+    required_claims: Vec<String>,
+}
+
+impl Default for Policy {
+    /// Any issuer and audience, no clock tolerance, 8 KiB tokens, `typ` `at+jwt`, and the
+    /// claims RFC 9068 requires.
+    fn default() -> Self {
+        Self {
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            clock_tolerance: 0,
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            token_type: Some(TOKEN_TYPE.to_string()),
+            required_claims: RFC9068_REQUIRED.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// Accepts tokens whose `iss` is `issuer` (call again to accept several).
+    #[must_use]
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens whose `aud` holds `audience` (call again to accept several).
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+    #[must_use]
+    pub fn clock_tolerance(mut self, seconds: u64) -> Self {
+        self.clock_tolerance = seconds;
+        self
+    }
+
+    /// Longest token accepted, in bytes.
+    #[must_use]
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+
+    /// The header `typ` required (compared as jose does: case-insensitive, optional
+    /// `application/` prefix), or `None` to accept any.
+    #[must_use]
+    pub fn token_type(mut self, typ: Option<&str>) -> Self {
+        self.token_type = typ.map(normalize_typ);
+        self
+    }
+
+    /// Replaces the set of claims every token must carry (`exp` is always required).
+    #[must_use]
+    pub fn required_claims<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.required_claims = names.iter().map(|n| n.as_ref().to_string()).collect();
+        self
+    }
+}
+
+/// A token that is well-formed and names a known key, but is not yet verified.
+#[derive(Debug)]
+pub struct UntrustedToken<'a> {
+    signed_part: &'a str,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+    token_type: Option<String>,
+    key: &'a Jwk,
+}
+
+/// A token whose signature and claims have been verified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessToken {
+    claims: Claims,
+    kid: Option<String>,
+}
+
+impl AccessToken {
+    /// The verified claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The `kid` of the key that signed the token.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Fails with `insufficient_scope` unless every scope in `required` was granted.
+    pub fn require_scopes<S: AsRef<str>>(&self, required: &[S]) -> Result<(), VerifyError> {
+        if self.claims.has_scopes(required) {
+            Ok(())
+        } else {
+            Err(ClaimsError::InsufficientScope.into())
+        }
+    }
+
+    /// Consumes the token, returning its claims.
+    pub fn into_claims(self) -> Claims {
+        self.claims
+    }
+}
+
+/// Verifies Tollgate access tokens against a fixed key set and policy.
+///
+/// Build one per process (or per isolate) and share it: it holds only decoded keys.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    keys: Jwks,
+    policy: Policy,
+}
+
+impl Verifier {
+    /// A verifier for tokens signed by any key in `keys`, acceptable under `policy`.
+    pub fn new(keys: Jwks, policy: Policy) -> Self {
+        Self { keys, policy }
+    }
+
+    /// The key set tokens are checked against.
+    pub fn keys(&self) -> &Jwks {
+        &self.keys
+    }
+
+    /// Checks size, structure and header, and selects the key; no signature check yet.
+    pub fn parse<'a>(&'a self, token: &'a str) -> Result<UntrustedToken<'a>, FormatError> {
+        if token.len() > self.policy.max_token_size {
+            return Err(FormatError::TooLarge);
+        }
+        // jwt-compact splits exactly three segments and decodes each as strict unpadded
+        // base64url; its header type ignores `jku`, `jwk`, `x5u` and `x5c` for key choice.
+        let jose: JoseToken<'_, Map<String, Value>> =
+            JoseToken::try_from(token).map_err(|_| FormatError::Malformed)?;
+        if jose.algorithm() != ALG {
+            return Err(FormatError::AlgNotAllowed);
+        }
+        let header = jose.header();
+        if header.other_fields.contains_key("crit") {
+            return Err(FormatError::CritUnsupported);
+        }
+        let key = self
+            .keys
+            .select(header.key_id.as_deref())
+            .ok_or(FormatError::UnknownKid)?;
+        let (signed_part, payload) = token
+            .rsplit_once('.')
+            .and_then(|(signed, _)| Some((signed, signed.split_once('.')?.1)))
+            .ok_or(FormatError::Malformed)?;
+        let payload = Base64UrlUnpadded::decode_vec(payload).map_err(|_| FormatError::Malformed)?;
+        Ok(UntrustedToken {
+            signed_part,
+            payload,
+            signature: jose.signature_bytes().to_vec(),
+            token_type: header.token_type.clone(),
+            key,
+        })
+    }
+
+    /// Checks the signature with `verify_strict`, then the claims at time `now` (seconds
+    /// since the epoch).
+    pub fn verify_parsed(
+        &self,
+        token: UntrustedToken<'_>,
+        now: i64,
+    ) -> Result<AccessToken, VerifyError> {
+        let signature = Signature::from_slice(&token.signature).map_err(|_| SignatureError)?;
+        if !StrictEd25519.verify_signature(
+            &signature,
+            token.key.verifying_key(),
+            token.signed_part.as_bytes(),
+        ) {
+            return Err(SignatureError.into());
+        }
+        let policy = &self.policy;
+        if let Some(required) = &policy.token_type {
+            match &token.token_type {
+                Some(typ) if normalize_typ(typ) == *required => {}
+                _ => return Err(ClaimsError::InvalidType.into()),
+            }
+        }
+        let claims = Claims::from_json(&token.payload)?;
+        if let Some(missing) = policy.required_claims.iter().find(|c| !claims.has(c)) {
+            return Err(ClaimsError::MissingClaim(missing.clone()).into());
+        }
+        // i128 holds every i64 time plus any u64 tolerance: no overflow, no panic.
+        let now = i128::from(now);
+        let tolerance = i128::from(policy.clock_tolerance);
+        if i128::from(claims.exp) <= now - tolerance {
+            return Err(ClaimsError::Expired.into());
+        }
+        if claims.nbf.is_some_and(|nbf| i128::from(nbf) > now + tolerance) {
+            return Err(ClaimsError::NotYetValid.into());
+        }
+        if claims.iat.is_some_and(|iat| i128::from(iat) > now + tolerance) {
+            return Err(ClaimsError::IssuedInFuture.into());
+        }
+        if !policy.issuers.is_empty()
+            && !claims
+                .iss
+                .as_ref()
+                .is_some_and(|iss| policy.issuers.contains(iss))
+        {
+            return Err(ClaimsError::InvalidIssuer.into());
+        }
+        if !policy.audiences.is_empty() && !claims.aud.intersects(&policy.audiences) {
+            return Err(ClaimsError::InvalidAudience.into());
+        }
+        Ok(AccessToken {
+            claims,
+            kid: token.key.kid().map(ToString::to_string),
+        })
+    }
+
+    /// The whole pipeline: [`parse`](Self::parse), then
+    /// [`verify_parsed`](Self::verify_parsed).
+    pub fn verify(&self, token: &str, now: i64) -> Result<AccessToken, VerifyError> {
+        let untrusted = self.parse(token)?;
+        self.verify_parsed(untrusted, now)
+    }
+
+    /// [`verify`](Self::verify), then [`AccessToken::require_scopes`].
+    pub fn verify_with_scopes<S: AsRef<str>>(
+        &self,
+        token: &str,
+        now: i64,
+        scopes: &[S],
+    ) -> Result<AccessToken, VerifyError> {
+        let token = self.verify(token, now)?;
+        token.require_scopes(scopes)?;
+        Ok(token)
+    }
+}
+
+/// `application/AT+JWT` → `at+jwt`, as jose's `normalizeTyp` does.
+fn normalize_typ(typ: &str) -> String {
+    let lower = typ.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) => rest.to_string(),
+        None => lower,
+    }
+}
