@@ -65,7 +65,11 @@ pub fn challenge(
     let mut attr = |name: &str, value: &str| {
         // Infallible: writing into a String.
         let _ = write!(out, "{sep}{name}=\"");
-        out.extend(value.chars().filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\')));
+        out.extend(
+            value
+                .chars()
+                .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\')),
+        );
         out.push('"');
         sep = ", ";
     };
@@ -80,4 +84,130 @@ pub fn challenge(
         attr("scope", scope);
     }
     out
+}
+
+/// Why a request carries no bearer token that could be verified (RFC 6750 §2.1, §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// No `Authorization` header, or one for another scheme: the client did not try bearer
+    /// authentication, so the answer is a bare challenge with no error code (401).
+    MissingToken,
+    /// A `Bearer` header whose credentials are not exactly one `b64token` (400).
+    InvalidRequest,
+}
+
+impl RequestError {
+    /// Stable machine code: `missing_token` or `invalid_request`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::InvalidRequest => "invalid_request",
+        }
+    }
+
+    /// The RFC 6750 error to put in the challenge; `None` for a bare challenge.
+    pub const fn bearer_error(self) -> Option<BearerError> {
+        match self {
+            Self::MissingToken => None,
+            Self::InvalidRequest => Some(BearerError::InvalidRequest),
+        }
+    }
+
+    /// The HTTP status to answer with.
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::MissingToken => 401,
+            Self::InvalidRequest => 400,
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MissingToken => "no bearer token in the request",
+            Self::InvalidRequest => "the Authorization header is not a valid Bearer credential",
+        })
+    }
+}
+
+impl core::error::Error for RequestError {}
+
+/// The token in an `Authorization` header value (RFC 6750 §2.1), or why there is none.
+///
+/// The scheme is matched case-insensitively; any other scheme counts as no token. The
+/// credentials must be one `b64token`; what the token says is left to the verifier.
+///
+/// ```
+/// use tollgate_core::bearer::{token_from_header, RequestError};
+/// assert_eq!(token_from_header(Some("Bearer abc.def.ghi")), Ok("abc.def.ghi"));
+/// assert_eq!(token_from_header(None), Err(RequestError::MissingToken));
+/// assert_eq!(token_from_header(Some("Basic dXNlcjpwYXNz")), Err(RequestError::MissingToken));
+/// assert_eq!(token_from_header(Some("Bearer a, Bearer b")), Err(RequestError::InvalidRequest));
+/// ```
+pub fn token_from_header(authorization: Option<&str>) -> Result<&str, RequestError> {
+    let value = authorization
+        .map(|v| v.trim_matches([' ', '\t']))
+        .unwrap_or_default();
+    let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err(RequestError::MissingToken);
+    }
+    let token = credentials.trim_start_matches(' ');
+    // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    let body = token.trim_end_matches('=');
+    let b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/');
+    if body.is_empty() || !body.chars().all(b64) {
+        return Err(RequestError::InvalidRequest);
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RequestError, token_from_header};
+
+    #[test]
+    fn header_forms() {
+        let cases: &[(Option<&str>, Result<&str, RequestError>)] = &[
+            (None, Err(RequestError::MissingToken)),
+            (Some(""), Err(RequestError::MissingToken)),
+            (Some("   "), Err(RequestError::MissingToken)),
+            (Some("Basic dXNlcjpwYXNz"), Err(RequestError::MissingToken)),
+            (Some("Bearerabc"), Err(RequestError::MissingToken)),
+            (Some("DPoP abc"), Err(RequestError::MissingToken)),
+            (Some("Bearer"), Err(RequestError::InvalidRequest)),
+            (Some("Bearer "), Err(RequestError::InvalidRequest)),
+            (Some("Bearer ==="), Err(RequestError::InvalidRequest)),
+            (Some("Bearer a b"), Err(RequestError::InvalidRequest)),
+            (Some("Bearer a,Bearer b"), Err(RequestError::InvalidRequest)),
+            (Some("Bearer a=b"), Err(RequestError::InvalidRequest)),
+            (Some("Bearer \"abc\""), Err(RequestError::InvalidRequest)),
+            (Some("Bearer\tabc"), Err(RequestError::MissingToken)),
+            (Some("Bearer abc\u{e9}"), Err(RequestError::InvalidRequest)),
+            (Some("Bearer abc"), Ok("abc")),
+            (Some("bearer abc"), Ok("abc")),
+            (Some("BEARER   abc.def_-~+/=="), Ok("abc.def_-~+/==")),
+            (Some(" Bearer abc \t"), Ok("abc")),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(token_from_header(*header), *expected, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn request_error_mapping() {
+        assert_eq!(RequestError::MissingToken.code(), "missing_token");
+        assert_eq!(RequestError::MissingToken.status(), 401);
+        assert_eq!(RequestError::MissingToken.bearer_error(), None);
+        assert_eq!(RequestError::InvalidRequest.code(), "invalid_request");
+        assert_eq!(RequestError::InvalidRequest.status(), 400);
+        assert_eq!(
+            RequestError::InvalidRequest
+                .bearer_error()
+                .map(|e| e.as_str()),
+            Some("invalid_request")
+        );
+    }
 }
