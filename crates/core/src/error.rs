@@ -191,7 +191,7 @@ pub enum KeyError {
     Empty,
     /// A key that is not an Ed25519 signing key (`kty`, `crv`, `alg` or `use`).
     Unsupported(String),
-    /// `x` is not 32 bytes of strict base64url, or not a valid curve point.
+    /// `x` is not 32 bytes of strict base64url, or not a canonically encoded curve point.
     InvalidKey(String),
     /// A small-order ("weak") public key, which would accept forged signatures.
     WeakKey(String),

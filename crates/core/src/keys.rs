@@ -86,10 +86,15 @@ pub struct Jwk {
 }
 
 impl Jwk {
-    /// A JWK for `key`, refusing small-order keys.
+    /// A JWK for `key`, refusing small-order keys and non-canonical point encodings.
     pub fn new(kid: Option<String>, key: VerifyingKey) -> Result<Self, KeyError> {
         if key.is_weak() {
             return Err(KeyError::WeakKey(kid.unwrap_or_default()));
+        }
+        // RFC 8032 §5.1.3: decoding fails when y >= p. dalek accepts such encodings, and
+        // keeps the bytes as given, so the same point would have two `x` values.
+        if key.to_edwards().compress().to_bytes() != key.to_bytes() {
+            return Err(KeyError::InvalidKey(kid.unwrap_or_default()));
         }
         Ok(Self { kid, key })
     }
@@ -211,7 +216,9 @@ impl RawJwk {
             )));
         }
         if self.alg.as_deref().is_some_and(|a| a != ALG) {
-            return Err(KeyError::Unsupported(alloc::format!("{name:?} is not for EdDSA")));
+            return Err(KeyError::Unsupported(alloc::format!(
+                "{name:?} is not for EdDSA"
+            )));
         }
         if self.use_.as_deref().is_some_and(|u| u != "sig")
             || self

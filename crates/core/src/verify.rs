@@ -1,8 +1,9 @@
 //! Strict verification: untrusted string → [`UntrustedToken`] → [`AccessToken`].
 //!
 //! The order is fixed: size cap, structure, header (algorithm, `crit`, key selection),
-//! signature, then claims. Nothing about the claims is reported before the signature
-//! has verified, so a forger learns nothing from the answer.
+//! signature, then `typ` and the claims (types, `exp`, `nbf`, `iat`, `iss`, `aud`, then
+//! the required claims). Nothing about the claims is reported before the signature has
+//! verified, so a forger learns nothing from the answer.
 
 use alloc::{
     string::{String, ToString},
@@ -215,19 +216,22 @@ impl Verifier {
             }
         }
         let claims = Claims::from_json(&token.payload)?;
-        if let Some(missing) = policy.required_claims.iter().find(|c| !claims.has(c)) {
-            return Err(ClaimsError::MissingClaim(missing.clone()).into());
-        }
         // i128 holds every i64 time plus any u64 tolerance: no overflow, no panic.
         let now = i128::from(now);
         let tolerance = i128::from(policy.clock_tolerance);
         if i128::from(claims.exp) <= now - tolerance {
             return Err(ClaimsError::Expired.into());
         }
-        if claims.nbf.is_some_and(|nbf| i128::from(nbf) > now + tolerance) {
+        if claims
+            .nbf
+            .is_some_and(|nbf| i128::from(nbf) > now + tolerance)
+        {
             return Err(ClaimsError::NotYetValid.into());
         }
-        if claims.iat.is_some_and(|iat| i128::from(iat) > now + tolerance) {
+        if claims
+            .iat
+            .is_some_and(|iat| i128::from(iat) > now + tolerance)
+        {
             return Err(ClaimsError::IssuedInFuture.into());
         }
         if !policy.issuers.is_empty()
@@ -240,6 +244,11 @@ impl Verifier {
         }
         if !policy.audiences.is_empty() && !claims.aud.intersects(&policy.audiences) {
             return Err(ClaimsError::InvalidAudience.into());
+        }
+        // Required claims come last: a token refused for its times, issuer or audience
+        // reports that, not a missing claim.
+        if let Some(missing) = policy.required_claims.iter().find(|c| !claims.has(c)) {
+            return Err(ClaimsError::MissingClaim(missing.clone()).into());
         }
         Ok(AccessToken {
             claims,
