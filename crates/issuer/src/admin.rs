@@ -1,0 +1,342 @@
+//! Client and key administration, shared by the CLI and tests.
+//!
+//! Secrets are generated here, returned once, and stored only as keyed digests.
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::{
+    AppState,
+    auth::MAX_CLIENT_ID_LEN,
+    error::SetupError,
+    keys::{self, KeyInfo},
+    secrets::{generate_secret, random_id},
+    store::{Client, FailureState, StoreError},
+};
+
+/// Default access-token lifetime (1 hour).
+pub const DEFAULT_TTL: i64 = 3600;
+/// Default refresh-token lifetime (1 year, as Caspio).
+pub const DEFAULT_REFRESH_TTL: i64 = 365 * 24 * 3600;
+const MAX_TTL: i64 = 366 * 24 * 3600;
+const MAX_REFRESH_TTL: i64 = 10 * 366 * 24 * 3600;
+const MAX_GRACE: i64 = 90 * 24 * 3600;
+
+/// Why an administrative action failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// No client has this id.
+    #[error("no client with id {0:?}")]
+    NotFound(String),
+    /// An argument is out of range or malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed (or the id is taken: [`StoreError::Conflict`]).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Keys could not be loaded or sealed.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+}
+
+/// What `client create` registers.
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// Operator-chosen id; generated when `None`.
+    pub id: Option<String>,
+    /// Human label.
+    pub name: String,
+    /// Allowed (and default) scopes.
+    pub scopes: Vec<String>,
+    /// Allowed audiences; empty means the issuer URL.
+    pub audiences: Vec<String>,
+    /// Access-token lifetime, seconds.
+    pub ttl: i64,
+    /// Whether the client gets refresh tokens.
+    pub refresh: bool,
+    /// Refresh-token lifetime, seconds.
+    pub refresh_ttl: i64,
+}
+
+impl ClientSpec {
+    /// A spec with these scopes and every other field at its default.
+    pub fn new<S: Into<String>>(scopes: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            id: None,
+            name: String::new(),
+            scopes: scopes.into_iter().map(Into::into).collect(),
+            audiences: Vec::new(),
+            ttl: DEFAULT_TTL,
+            refresh: false,
+            refresh_ttl: DEFAULT_REFRESH_TTL,
+        }
+    }
+}
+
+/// A client as the CLI shows it (never with a secret or digest).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientView {
+    /// Client id.
+    pub client_id: String,
+    /// Label.
+    pub name: String,
+    /// Allowed scopes.
+    pub scopes: Vec<String>,
+    /// Allowed audiences (empty: the issuer URL).
+    pub audiences: Vec<String>,
+    /// Access-token lifetime, seconds.
+    pub ttl: i64,
+    /// Refresh tokens enabled.
+    pub refresh: bool,
+    /// Refresh-token lifetime, seconds.
+    pub refresh_ttl: i64,
+    /// Disabled clients cannot authenticate.
+    pub disabled: bool,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// When the previous secret stops working, during a rotation.
+    pub previous_secret_expires_at: Option<i64>,
+    /// Consecutive failed authentications.
+    pub failed_attempts: i64,
+    /// Lockouts since the last success.
+    pub lockouts: i64,
+    /// End of the current lockout, if locked (seconds since the epoch).
+    pub locked_until: Option<i64>,
+}
+
+impl ClientView {
+    fn new(client: Client, failures: FailureState, now_ms: i64) -> Self {
+        Self {
+            client_id: client.id,
+            name: client.name,
+            scopes: client.scopes,
+            audiences: client.audiences,
+            ttl: client.access_ttl,
+            refresh: client.refresh_enabled,
+            refresh_ttl: client.refresh_ttl,
+            disabled: client.disabled,
+            created_at: client.created_at,
+            updated_at: client.updated_at,
+            previous_secret_expires_at: client
+                .previous_secret_expires_at
+                .filter(|at| *at > now_ms / 1000),
+            failed_attempts: failures.failed_count,
+            lockouts: failures.lockouts,
+            locked_until: (failures.locked_until_ms > now_ms)
+                .then(|| (failures.locked_until_ms + 999) / 1000),
+        }
+    }
+}
+
+/// A new client and its secret, shown once.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedClient {
+    /// The client.
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// The secret: not stored anywhere in clear.
+    pub client_secret: String,
+}
+
+/// A rotated secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct RotatedSecret {
+    /// Client id.
+    pub client_id: String,
+    /// The new secret, shown once.
+    pub client_secret: String,
+    /// Until when the old secret still works (absent without `--grace`).
+    pub previous_secret_expires_at: Option<i64>,
+}
+
+fn invalid(message: impl Into<String>) -> AdminError {
+    AdminError::Invalid(message.into())
+}
+
+fn check_range(what: &str, value: i64, max: i64) -> Result<(), AdminError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{what} must be between 1 and {max} seconds"
+        )))
+    }
+}
+
+/// RFC 6749 §3.3 scope-token characters.
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+fn dedup(values: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Registers a client and returns it with its new secret.
+pub async fn create_client(
+    state: &AppState,
+    spec: ClientSpec,
+) -> Result<CreatedClient, AdminError> {
+    let id = spec.id.unwrap_or_else(random_id::<16>);
+    if id.is_empty() || id.len() > MAX_CLIENT_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "client id must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters without spaces"
+        )));
+    }
+    if spec.name.chars().any(char::is_control) || spec.name.len() > 200 {
+        return Err(invalid(
+            "name must be at most 200 characters, without control characters",
+        ));
+    }
+    let scopes = dedup(
+        spec.scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace())
+            .map(str::to_string)
+            .collect(),
+    );
+    if scopes.is_empty() || !scopes.iter().all(|s| is_scope_token(s)) {
+        return Err(invalid(
+            "at least one scope is required; scopes are RFC 6749 scope tokens",
+        ));
+    }
+    let audiences = dedup(spec.audiences);
+    if audiences
+        .iter()
+        .any(|a| a.is_empty() || a.len() > 512 || !a.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(invalid(
+            "audiences must be non-empty printable ASCII without spaces",
+        ));
+    }
+    check_range("ttl", spec.ttl, MAX_TTL)?;
+    check_range("refresh ttl", spec.refresh_ttl, MAX_REFRESH_TTL)?;
+
+    let secret = generate_secret();
+    let now_ms = state.clock().now_ms();
+    let now = now_ms / 1000;
+    let client = Client {
+        id,
+        name: spec.name,
+        scopes,
+        audiences,
+        access_ttl: spec.ttl,
+        refresh_enabled: spec.refresh,
+        refresh_ttl: spec.refresh_ttl,
+        disabled: false,
+        secret_hash: state.hasher().client_secret(&secret),
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store().create_client(&client).await?;
+    Ok(CreatedClient {
+        client: ClientView::new(client, FailureState::default(), now_ms),
+        client_secret: secret.to_string(),
+    })
+}
+
+/// One client with its lockout state.
+pub async fn show_client(state: &AppState, id: &str) -> Result<ClientView, AdminError> {
+    let (client, failures) = state.store().auth_lookup(id).await?;
+    let client = client.ok_or_else(|| AdminError::NotFound(id.to_string()))?;
+    Ok(ClientView::new(client, failures, state.clock().now_ms()))
+}
+
+/// Every client, by id.
+pub async fn list_clients(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
+    let mut views = Vec::new();
+    for client in state.store().clients().await? {
+        views.push(show_client(state, &client.id).await?);
+    }
+    Ok(views)
+}
+
+/// Issues a new secret; the old one keeps working for `grace` seconds (0: not at all).
+pub async fn rotate_secret(
+    state: &AppState,
+    id: &str,
+    grace: i64,
+) -> Result<RotatedSecret, AdminError> {
+    if !(0..=MAX_GRACE).contains(&grace) {
+        return Err(invalid(format!(
+            "grace must be between 0 and {MAX_GRACE} seconds"
+        )));
+    }
+    let client = state
+        .store()
+        .client(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
+    let now = state.clock().now();
+    let previous = (grace > 0).then_some((client.secret_hash, now + grace));
+    let secret: Zeroizing<String> = generate_secret();
+    let digest = state.hasher().client_secret(&secret);
+    if !state.store().set_secret(id, &digest, previous, now).await? {
+        return Err(AdminError::NotFound(id.to_string()));
+    }
+    Ok(RotatedSecret {
+        client_id: id.to_string(),
+        client_secret: secret.to_string(),
+        previous_secret_expires_at: previous.map(|(_, at)| at),
+    })
+}
+
+/// Disables or re-enables a client.
+pub async fn set_disabled(
+    state: &AppState,
+    id: &str,
+    disabled: bool,
+) -> Result<ClientView, AdminError> {
+    if !state
+        .store()
+        .set_disabled(id, disabled, state.clock().now())
+        .await?
+    {
+        return Err(AdminError::NotFound(id.to_string()));
+    }
+    show_client(state, id).await
+}
+
+/// Deletes a client and its refresh tokens.
+pub async fn delete_client(state: &AppState, id: &str) -> Result<(), AdminError> {
+    if state.store().delete_client(id).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NotFound(id.to_string()))
+    }
+}
+
+/// Every signing key and its state now.
+pub async fn list_keys(state: &AppState) -> Result<Vec<KeyInfo>, AdminError> {
+    state.keys().reload(state.clock().now()).await?;
+    Ok(state.keys().current().plan().to_vec())
+}
+
+/// Adds a key, published now, signing `activate_after` seconds from now.
+pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInfo, AdminError> {
+    if !(0..=MAX_TTL).contains(&activate_after) {
+        return Err(invalid(format!(
+            "activate-after must be between 0 and {MAX_TTL} seconds"
+        )));
+    }
+    let now = state.clock().now();
+    let key = keys::generate(state.keys().master(), now, now + activate_after);
+    state.store().insert_signing_key(&key, false).await?;
+    let all = list_keys(state).await?;
+    all.into_iter()
+        .find(|k| k.kid == key.kid)
+        .ok_or_else(|| AdminError::Store(StoreError::Corrupt("new key not found".into())))
+}

@@ -1,0 +1,273 @@
+//! What each `tollgate` subcommand does.
+//!
+//! Results go to stdout (JSON with `--json`); logs and errors go to stderr.
+
+use std::{io::Write as _, net::SocketAddr, sync::Arc};
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use crate::{
+    AppState,
+    admin::{self, ClientSpec, ClientView},
+    cli::{Cli, ClientCommand, Command, KeysCommand},
+    config::{Config, FileConfig},
+    error::SetupError,
+    keys::KeyInfo,
+    seal::MasterKey,
+    store::SqliteStore,
+    telemetry,
+};
+
+/// Any failure of a command; printed as `error: ...`.
+pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The demo client `quickstart` creates.
+pub const DEMO_CLIENT_ID: &str = "demo";
+
+/// Runs a parsed command line.
+pub async fn execute(cli: Cli) -> Result<(), CommandError> {
+    let file = match &cli.global.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
+    let listen = match &cli.command {
+        Command::Serve { listen } | Command::Quickstart { listen } => listen.clone(),
+        _ => None,
+    };
+    let config = Config::resolve(cli.global.overrides(listen), file)?;
+    telemetry::init(config.log_json);
+    let master = match std::env::var("TOLLGATE_MASTER_KEY") {
+        Ok(value) if !value.trim().is_empty() => Some(MasterKey::from_base64(&value)?),
+        _ => None,
+    };
+    match cli.command {
+        Command::Serve { .. } => serve(&config, master).await,
+        Command::Quickstart { .. } => quickstart(&config, master).await,
+        Command::Client(command) => client(&open(&config, master, None).await?, command).await,
+        Command::Keys(command) => keys(&open(&config, master, None).await?, command).await,
+        Command::Jwks => {
+            let state = open(&config, master, None).await?;
+            println!("{}", state.keys().current().jwks_json());
+            Ok(())
+        }
+    }
+}
+
+/// Opens (creating and migrating) the store and loads the state.
+async fn open(
+    config: &Config,
+    master: Option<MasterKey>,
+    bound: Option<SocketAddr>,
+) -> Result<AppState, SetupError> {
+    let store = Arc::new(SqliteStore::open(&config.database).await?);
+    AppState::new(store, config.settings(bound), master).await
+}
+
+async fn bind(config: &Config) -> Result<TcpListener, SetupError> {
+    let addr = config.listen_addr()?;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
+}
+
+/// Announces the bound address on stdout (for scripts and test harnesses) and in the log.
+fn announce(addr: SocketAddr) {
+    println!("listening on {addr}");
+    let _ = std::io::stdout().flush();
+    tracing::info!("listening on {addr}");
+}
+
+async fn serve(config: &Config, master: Option<MasterKey>) -> Result<(), CommandError> {
+    let listener = bind(config).await?;
+    let addr = listener.local_addr()?;
+    let state = open(config, master, Some(addr)).await?;
+    announce(addr);
+    crate::run(listener, state, crate::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn quickstart(config: &Config, master: Option<MasterKey>) -> Result<(), CommandError> {
+    let options = SqliteStore::options(&config.database)?;
+    let path = options.get_filename();
+    if path.exists() {
+        return Err(format!(
+            "{} already exists; quickstart only sets up a new store (use `tollgate serve`)",
+            path.display()
+        )
+        .into());
+    }
+    // Bind before creating anything, so a busy port leaves no half-made store behind.
+    let listener = bind(config).await?;
+    let addr = listener.local_addr()?;
+    let state = open(config, master, Some(addr)).await?;
+    let mut spec = ClientSpec::new(["demo:read", "demo:write"]);
+    spec.id = Some(DEMO_CLIENT_ID.into());
+    spec.name = "Quickstart demo client".into();
+    let demo = admin::create_client(&state, spec).await?;
+    let (id, secret) = (&demo.client.client_id, &demo.client_secret);
+    let base = &state.settings().issuer;
+    let db = path.display();
+    println!(
+        "Created {db} with a signing key and a demo client.\n\
+         \n  client_id:     {id}\n  client_secret: {secret}\n\
+         \nThe secret is shown once; only a keyed hash is stored.\n\
+         \nGet a token (HTTP Basic):\n  curl -u '{id}:{secret}' -d grant_type=client_credentials {base}/oauth/token\n\
+         \nGet a token (form parameters):\n  curl -d grant_type=client_credentials -d client_id={id} -d client_secret={secret} {base}/oauth/token\n\
+         \nPublic keys for a Worker: `tollgate jwks > jwks.json` (or GET {base}/.well-known/jwks.json)\n"
+    );
+    announce(addr);
+    crate::run(listener, state, crate::shutdown_signal()).await?;
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn print_client(view: &ClientView) {
+    let status = match (view.disabled, view.locked_until) {
+        (true, _) => "disabled".to_string(),
+        (false, Some(until)) => format!("locked until {until}"),
+        (false, None) => "active".to_string(),
+    };
+    println!(
+        "{}\t{}\tscopes={}\taudiences={}\tttl={}s\trefresh={}\t{}",
+        view.client_id,
+        if view.name.is_empty() {
+            "-"
+        } else {
+            &view.name
+        },
+        view.scopes.join(" "),
+        if view.audiences.is_empty() {
+            "(issuer)".to_string()
+        } else {
+            view.audiences.join(",")
+        },
+        view.ttl,
+        view.refresh,
+        status,
+    );
+}
+
+async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandError> {
+    match command {
+        ClientCommand::Create {
+            id,
+            name,
+            scope,
+            audiences,
+            ttl,
+            refresh,
+            refresh_ttl,
+            json,
+        } => {
+            let spec = ClientSpec {
+                id,
+                name,
+                scopes: vec![scope],
+                audiences,
+                ttl,
+                refresh,
+                refresh_ttl,
+            };
+            let created = admin::create_client(state, spec).await?;
+            if json {
+                return print_json(&created);
+            }
+            print_client(&created.client);
+            println!(
+                "client_secret: {}\n(shown once; store it now)",
+                created.client_secret
+            );
+        }
+        ClientCommand::List { json } => {
+            let clients = admin::list_clients(state).await?;
+            if json {
+                return print_json(&clients);
+            }
+            clients.iter().for_each(print_client);
+        }
+        ClientCommand::Show { id, json } => {
+            let view = admin::show_client(state, &id).await?;
+            if json {
+                return print_json(&view);
+            }
+            print_client(&view);
+        }
+        ClientCommand::RotateSecret { id, grace, json } => {
+            let rotated = admin::rotate_secret(state, &id, grace).await?;
+            if json {
+                return print_json(&rotated);
+            }
+            println!(
+                "client_secret: {}\n(shown once; store it now)",
+                rotated.client_secret
+            );
+            if let Some(at) = rotated.previous_secret_expires_at {
+                println!("the previous secret works until {at}");
+            }
+        }
+        ClientCommand::Disable { id, json } => set_disabled(state, &id, true, json).await?,
+        ClientCommand::Enable { id, json } => set_disabled(state, &id, false, json).await?,
+        ClientCommand::Delete { id, json } => {
+            admin::delete_client(state, &id).await?;
+            if json {
+                return print_json(&serde_json::json!({ "client_id": id, "deleted": true }));
+            }
+            println!("deleted {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(
+    state: &AppState,
+    id: &str,
+    disabled: bool,
+    json: bool,
+) -> Result<(), CommandError> {
+    let view = admin::set_disabled(state, id, disabled).await?;
+    if json {
+        return print_json(&view);
+    }
+    print_client(&view);
+    Ok(())
+}
+
+fn print_key(key: &KeyInfo) {
+    println!(
+        "{}\t{:?}\tcreated={}\tactivate_at={}\tpublished_until={}",
+        key.kid,
+        key.state,
+        key.created_at,
+        key.activate_at,
+        key.published_until
+            .map_or_else(|| "-".to_string(), |t| t.to_string()),
+    );
+}
+
+async fn keys(state: &AppState, command: KeysCommand) -> Result<(), CommandError> {
+    match command {
+        KeysCommand::List { json } => {
+            let keys = admin::list_keys(state).await?;
+            if json {
+                return print_json(&keys);
+            }
+            keys.iter().for_each(print_key);
+        }
+        KeysCommand::Rotate {
+            activate_after,
+            json,
+        } => {
+            let key = admin::rotate_keys(state, activate_after).await?;
+            if json {
+                return print_json(&key);
+            }
+            print_key(&key);
+        }
+    }
+    Ok(())
+}

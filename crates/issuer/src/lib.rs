@@ -1,0 +1,137 @@
+//! `tollgate-issuer`: the Tollgate OAuth 2.0 client-credentials token service.
+//!
+//! An axum + tokio service that authenticates API clients (`client_secret_basic` or
+//! `client_secret_post`) and issues RFC 9068 Ed25519 JWT access tokens signed by
+//! [`tollgate_core`]. The `tollgate` binary wraps it with a CLI; this library exposes the
+//! pieces so tests and embedders can run it on their own listener.
+//!
+//! # Design choices
+//!
+//! - **No write on the hot path.** A `client_credentials` success is one indexed read
+//!   (client and failure state together), one HMAC, one Ed25519 signature. The store is
+//!   written only to reset a non-zero failure count or to keep a refresh token.
+//! - **Secrets are keys, not passwords.** Server-generated 256-bit secrets are stored as
+//!   HMAC-SHA-256 under a pepper and compared in constant time; unknown ids run the same
+//!   code path as wrong secrets.
+//! - **Lockout in the store.** Failures are counted per client id (known or not) by one
+//!   atomic statement, so the count is exact across requests, processes and restarts.
+//! - **Keys in memory.** Signing keys are decoded once and refreshed from the store every
+//!   few seconds, so `tollgate keys rotate` from another process reaches running servers.
+//! - **One store trait.** [`store::Store`] hides the database; SQLite is the default, and
+//!   handlers contain no SQL.
+//! - **Default audience.** A client with no configured audience gets tokens whose `aud`
+//!   is the issuer URL; every token carries `aud`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tollgate_issuer::{AppState, Settings, admin, store::SqliteStore};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(SqliteStore::open("sqlite://tollgate.db").await?);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let issuer = format!("http://{}", listener.local_addr()?);
+//! let state = AppState::new(store, Settings::new(issuer), None).await?;
+//!
+//! // Register a partner; the secret is shown once and stored only as a keyed hash.
+//! let spec = admin::ClientSpec::new(["orders:read"]);
+//! let created = admin::create_client(&state, spec).await?;
+//! println!("{} {}", created.client.client_id, created.client_secret.as_str());
+//!
+//! // Serve until Ctrl-C or SIGTERM.
+//! tollgate_issuer::run(listener, state, tollgate_issuer::shutdown_signal()).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod form;
+pub mod keys;
+pub mod metrics;
+mod routes;
+pub mod seal;
+pub mod secrets;
+mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::{future::Future, time::Duration};
+
+use axum::{Router, http::StatusCode, middleware};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+};
+
+pub use crate::{config::Settings, error::OAuthError, state::AppState};
+
+/// How long one request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP service: every route, with request ids, tracing, metrics and a timeout.
+pub fn app(state: AppState) -> Router {
+    routes::router(&state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(telemetry::trace_layer())
+        .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(
+            telemetry::REQUEST_ID.clone(),
+            MakeRequestUuid,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then drains open requests.
+/// Also runs the key-reload and pruning jobs for as long as it serves.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let jobs = state.spawn_background();
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    jobs.abort();
+    served
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

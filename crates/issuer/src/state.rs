@@ -1,0 +1,176 @@
+//! [`AppState`]: the store, the decoded keys, the pepper, the settings and the metrics,
+//! shared by every handler.
+
+use std::{sync::Arc, time::Duration};
+
+use zeroize::Zeroizing;
+
+use crate::{
+    clock::{Clock, SystemClock},
+    config::Settings,
+    error::SetupError,
+    keys::KeyRing,
+    metrics::Metrics,
+    seal::{self, MasterKey},
+    secrets::{Hasher, random_bytes},
+    store::{Digest, Setting, Store, StoreError},
+};
+
+const PEPPER: &str = "pepper";
+const PEPPER_CONTEXT: &str = "tollgate setting pepper";
+
+/// How long failure rows of a quiet client id are kept (their lockout level decays then).
+const FAILURE_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// Shared state of the HTTP service; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    keys: KeyRing,
+    hasher: Hasher,
+    /// Compared against when the client id is unknown, so that path costs the same.
+    dummy_digest: Digest,
+    settings: Settings,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Builds the state on the system clock: loads (or creates) the pepper and the
+    /// signing keys. `master` seals both at rest.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        master: Option<MasterKey>,
+    ) -> Result<Self, SetupError> {
+        Self::with_clock(store, settings, master, Arc::new(SystemClock)).await
+    }
+
+    /// [`new`](Self::new) with a chosen clock (tests move time instead of sleeping).
+    pub async fn with_clock(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        master: Option<MasterKey>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SetupError> {
+        let hasher = load_hasher(store.as_ref(), master.as_ref()).await?;
+        let keys = KeyRing::load(
+            Arc::clone(&store),
+            master,
+            settings.issuer.clone(),
+            clock.now(),
+        )
+        .await?;
+        Ok(Self(Arc::new(Inner {
+            store,
+            keys,
+            hasher,
+            dummy_digest: random_bytes(),
+            settings,
+            metrics: Metrics::default(),
+            clock,
+        })))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.0.keys
+    }
+
+    /// The keyed hasher for secrets and refresh tokens.
+    pub fn hasher(&self) -> &Hasher {
+        &self.0.hasher
+    }
+
+    pub(crate) fn dummy_digest(&self) -> &Digest {
+        &self.0.dummy_digest
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.0.clock.as_ref()
+    }
+
+    /// Runs the periodic jobs until the returned handle is aborted: key reload every
+    /// `key_reload` interval, pruning of stale rows every few minutes.
+    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut reload = tokio::time::interval(state.settings().key_reload);
+            let mut prune = tokio::time::interval(Duration::from_secs(300));
+            reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = reload.tick() => {
+                        if let Err(e) = state.keys().reload(state.clock().now()).await {
+                            tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");
+                        }
+                    }
+                    _ = prune.tick() => state.prune().await,
+                }
+            }
+        })
+    }
+
+    async fn prune(&self) {
+        let now_ms = self.clock().now_ms();
+        let failures = self
+            .store()
+            .prune_failures(now_ms - FAILURE_RETENTION_MS)
+            .await;
+        let tokens = self.store().prune_tokens(self.clock().now()).await;
+        if let Err(e) = failures.and(tokens) {
+            tracing::warn!(error = %e, "pruning expired rows failed");
+        }
+    }
+}
+
+/// Loads the pepper, creating a random one on first start. With a master key it is kept
+/// sealed; a plaintext pepper from before the master key was set is sealed in place.
+async fn load_hasher(store: &dyn Store, master: Option<&MasterKey>) -> Result<Hasher, SetupError> {
+    if store.setting(PEPPER).await?.is_none() {
+        let fresh = Zeroizing::new(random_bytes::<32>());
+        let (value, protection) = seal::protect(master, PEPPER_CONTEXT, fresh.as_slice());
+        let setting = Setting {
+            value,
+            protection: protection.to_string(),
+        };
+        // Another process may have won the race; the read below takes whichever landed.
+        store.insert_setting(PEPPER, &setting).await?;
+    }
+    let stored = store
+        .setting(PEPPER)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("pepper vanished".into()))?;
+    let bytes = seal::unprotect(master, &stored.protection, PEPPER_CONTEXT, &stored.value)?;
+    let pepper: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("pepper is not 32 bytes".into()))?;
+    if let (Some(master), seal::PLAIN) = (master, stored.protection.as_str()) {
+        let sealed = Setting {
+            value: master.seal(PEPPER_CONTEXT, &pepper),
+            protection: seal::SEALED.to_string(),
+        };
+        store.reseal_setting(PEPPER, seal::PLAIN, &sealed).await?;
+    }
+    Ok(Hasher::new(Zeroizing::new(pepper)))
+}
