@@ -287,6 +287,8 @@ pub async fn rotate_secret(
     if !state.store().set_secret(id, &digest, previous, now).await? {
         return Err(AdminError::NotFound(id.to_string()));
     }
+    // Whoever was guessing the old secret has nothing to gain now: end any lockout.
+    state.store().clear_failures(id).await?;
     Ok(RotatedSecret {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -306,6 +308,10 @@ pub async fn set_disabled(
         .await?
     {
         return Err(AdminError::NotFound(id.to_string()));
+    }
+    if !disabled {
+        // Re-enabling is the operator's way to end a lockout early.
+        state.store().clear_failures(id).await?;
     }
     show_client(state, id).await
 }

@@ -186,7 +186,9 @@ pub async fn authenticate(
     };
     let current_ok = bool::from(digest_eq(&presented, current));
     let previous_ok = bool::from(digest_eq(&presented, previous));
-    let matched = client.is_some() && (current_ok || (previous_ok && previous_valid));
+    // A disabled client fails like a wrong secret, and is counted like one.
+    let enabled = client.as_ref().is_some_and(|c| !c.disabled);
+    let matched = enabled && (current_ok || (previous_ok && previous_valid));
 
     let Some(client) = client.filter(|_| matched) else {
         state.metrics().auth_failure();
@@ -205,9 +207,6 @@ pub async fn authenticate(
             },
         });
     };
-    if client.disabled {
-        return Err(invalid_client(state, method));
-    }
     // Only write when there is something to reset: a plain success touches nothing.
     if failures.failed_count > 0 || failures.lockouts > 0 {
         state.store().reset_failures(&client.id).await?;

@@ -114,8 +114,12 @@ impl AppState {
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
-            let mut reload = tokio::time::interval(state.settings().key_reload);
-            let mut prune = tokio::time::interval(Duration::from_secs(300));
+            // First ticks one period from now: the state was loaded just now.
+            let every = |period: Duration| {
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period)
+            };
+            let mut reload = every(state.settings().key_reload);
+            let mut prune = every(Duration::from_secs(300));
             reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

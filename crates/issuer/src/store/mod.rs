@@ -206,6 +206,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Clears the failure count after a success (callers only call it when the state they
     /// read was non-zero, so a plain success writes nothing).
     async fn reset_failures(&self, id: &str) -> StoreResult<()>;
+    /// Forgets the failure state of `id`, ending any lockout (operator action).
+    async fn clear_failures(&self, id: &str) -> StoreResult<()>;
     /// Forgets failure rows idle since before `cutoff_ms`.
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64>;
 

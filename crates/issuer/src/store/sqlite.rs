@@ -357,6 +357,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         let done = sqlx::query(
             "DELETE FROM auth_failures WHERE last_failure_ms < ?1 AND locked_until_ms < ?1",

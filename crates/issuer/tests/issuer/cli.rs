@@ -1,0 +1,417 @@
+//! The `tollgate` binary: CLI round trips, `serve`, `quickstart`, configuration, logs.
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncReadExt, BufReader},
+    process::{Child, Command},
+};
+use tollgate_core::{Jwks, Policy, Verifier};
+
+use crate::common::{basic, expect_error, expect_token, form, http, now};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+/// The binary in `dir`, with a clean environment.
+fn tollgate(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs to completion; returns (success, stdout, stderr).
+async fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = tollgate(dir).args(args).output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+async fn json(dir: &Path, args: &[&str]) -> Value {
+    let (ok, stdout, stderr) = run(dir, args).await;
+    assert!(ok, "{args:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+}
+
+/// A running `serve`/`quickstart` and everything it printed before listening.
+struct Running {
+    child: Child,
+    base: String,
+    printed: String,
+}
+
+async fn start(mut command: Command) -> Running {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let wait = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                return format!("http://{addr}");
+            }
+        }
+        panic!("exited before listening: {printed}");
+    };
+    let base = tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .unwrap();
+    Running {
+        child,
+        base,
+        printed,
+    }
+}
+
+impl Running {
+    /// SIGTERM, then the exit status and stderr.
+    async fn terminate(mut self) -> (bool, String) {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .await
+            .unwrap();
+        (status.success(), stderr)
+    }
+}
+
+#[tokio::test]
+async fn client_commands_round_trip() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let created = json(
+        d,
+        &[
+            "client",
+            "create",
+            "--id",
+            "partner-7",
+            "--name",
+            "Partner 7",
+            "--scope",
+            "a b",
+            "--audience",
+            "https://api.example",
+            "--audience",
+            "https://b.example",
+            "--ttl",
+            "2",
+            "--refresh",
+            "--refresh-ttl",
+            "600",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(
+        d.join("tollgate.db").exists(),
+        "the default store is created in the cwd"
+    );
+    assert_eq!(created["client_id"], "partner-7");
+    assert_eq!(created["client_secret"].as_str().unwrap().len(), 43);
+    assert_eq!(created["scopes"], serde_json::json!(["a", "b"]));
+    assert_eq!(
+        created["audiences"],
+        serde_json::json!(["https://api.example", "https://b.example"])
+    );
+    assert_eq!(
+        (created["ttl"].clone(), created["refresh"].clone()),
+        (2.into(), true.into())
+    );
+    assert_eq!(created["refresh_ttl"], 600);
+
+    let generated = json(d, &["client", "create", "--scope", "x", "--json"]).await;
+    assert!(generated["client_id"].as_str().unwrap().len() >= 16);
+    let duplicate = run(
+        d,
+        &["client", "create", "--id", "partner-7", "--scope", "x"],
+    )
+    .await;
+    assert!(
+        !duplicate.0 && duplicate.2.contains("already exists"),
+        "{}",
+        duplicate.2
+    );
+    let bad_ttl = run(d, &["client", "create", "--scope", "x", "--ttl", "0"]).await;
+    assert!(!bad_ttl.0);
+
+    let list = json(d, &["client", "list", "--json"]).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c.get("client_secret").is_none())
+    );
+    let shown = json(d, &["client", "show", "partner-7", "--json"]).await;
+    assert_eq!(shown["name"], "Partner 7");
+    assert_eq!(shown["failed_attempts"], 0);
+
+    let rotated = json(
+        d,
+        &[
+            "client",
+            "rotate-secret",
+            "partner-7",
+            "--grace",
+            "60",
+            "--json",
+        ],
+    )
+    .await;
+    assert_ne!(rotated["client_secret"], created["client_secret"]);
+    assert!(rotated["previous_secret_expires_at"].as_i64().unwrap() > now());
+    let disabled = json(d, &["client", "disable", "partner-7", "--json"]).await;
+    assert_eq!(disabled["disabled"], true);
+    let deleted = json(d, &["client", "delete", "partner-7", "--json"]).await;
+    assert_eq!(deleted["deleted"], true);
+    let gone = run(d, &["client", "show", "partner-7", "--json"]).await;
+    assert!(!gone.0 && gone.2.contains("no client"), "{}", gone.2);
+}
+
+#[tokio::test]
+async fn key_commands_and_jwks() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let keys = json(d, &["keys", "list", "--json"]).await;
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert_eq!(keys[0]["state"], "active");
+    let rotated = json(d, &["keys", "rotate", "--activate-after", "60", "--json"]).await;
+    assert_eq!(rotated["state"], "pending");
+    let (ok, stdout, _) = run(d, &["jwks"]).await;
+    assert!(ok);
+    let jwks = Jwks::from_json(stdout.trim()).unwrap();
+    let kids: Vec<_> = jwks.keys().iter().map(|k| k.kid().unwrap()).collect();
+    assert_eq!(
+        kids,
+        [
+            keys[0]["kid"].as_str().unwrap(),
+            rotated["kid"].as_str().unwrap()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn serve_issues_tokens_picks_up_rotations_and_stops_on_sigterm() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let created = json(d, &["client", "create", "--scope", "read", "--json"]).await;
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    let mut command = tollgate(d);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TOLLGATE_KEY_RELOAD_SECS", "1")
+        .env(
+            "TOLLGATE_TOKEN_PATHS",
+            "/connect/token,/v2/auth/oauth2-token",
+        )
+        .env("RUST_LOG", "debug");
+    let server = start(command).await;
+
+    let body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", id),
+        ("client_secret", secret),
+    ]);
+    let response = http()
+        .post(format!("{}/connect/token", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (token, _) = expect_token(response).await;
+    let basic_response = http()
+        .post(format!("{}/oauth/token", server.base))
+        .header("authorization", basic(id, secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    expect_token(basic_response).await;
+    let wrong = http()
+        .post(format!("{}/oauth/token", server.base))
+        .header("authorization", basic(id, "wrong"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    expect_error(wrong, 401, "invalid_client").await;
+    let jwks_url = format!("{}/.well-known/jwks.json", server.base);
+    let jwks = http()
+        .get(&jwks_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let verifier = Verifier::new(
+        Jwks::from_json(&jwks).unwrap(),
+        Policy::default().issuer(&server.base),
+    );
+    verifier.verify(&token, now()).unwrap();
+
+    // `keys rotate` from another process reaches the running server.
+    let rotated = json(d, &["keys", "rotate", "--activate-after", "3600", "--json"]).await;
+    let new_kid = rotated["kid"].as_str().unwrap().to_string();
+    let mut published = false;
+    for _ in 0..100 {
+        let text = http()
+            .get(&jwks_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains(&new_kid) {
+            published = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(published, "the new key never appeared in the served JWKS");
+
+    let (clean_exit, stderr) = server.terminate().await;
+    assert!(
+        clean_exit,
+        "serve did not exit cleanly on SIGTERM: {stderr}"
+    );
+    // Nothing secret reaches the logs, even at debug level.
+    assert!(stderr.contains("listening on"), "{stderr}");
+    let encoded = basic(id, secret);
+    for secret_text in [secret, token.as_str(), encoded.trim_start_matches("Basic ")] {
+        assert!(!stderr.contains(secret_text), "a secret value was logged");
+    }
+}
+
+#[tokio::test]
+async fn quickstart_serves_a_demo_client_and_refuses_an_existing_store() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let mut command = tollgate(d);
+    command.args(["quickstart", "--listen", "127.0.0.1:0"]);
+    let server = start(command).await;
+    let printed = &server.printed;
+    let secret = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("client_secret: "))
+        .expect("secret printed")
+        .to_string();
+    assert!(printed.contains("client_id:     demo"));
+    assert!(printed.contains(&format!(
+        "curl -u 'demo:{secret}' -d grant_type=client_credentials {}/oauth/token",
+        server.base
+    )));
+    assert!(printed.contains(&format!("-d client_id=demo -d client_secret={secret}")));
+    assert!(printed.contains("tollgate jwks"));
+    let response = http()
+        .post(format!("{}/oauth/token", server.base))
+        .header("authorization", basic("demo", &secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    expect_token(response).await;
+    let (clean_exit, _) = server.terminate().await;
+    assert!(clean_exit);
+
+    let again = run(d, &["quickstart", "--listen", "127.0.0.1:0"]).await;
+    assert!(!again.0);
+    assert!(again.2.contains("already exists"), "{}", again.2);
+}
+
+#[tokio::test]
+async fn flags_override_environment_override_the_config_file() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tollgate.toml"),
+        "database = \"sqlite://from-file.db\"\nlockout_threshold = 7\n",
+    )
+    .unwrap();
+    json(
+        d,
+        &[
+            "--config",
+            "tollgate.toml",
+            "client",
+            "create",
+            "--scope",
+            "x",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(d.join("from-file.db").exists());
+
+    let out = tollgate(d)
+        .args([
+            "--config",
+            "tollgate.toml",
+            "client",
+            "create",
+            "--scope",
+            "x",
+        ])
+        .env("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert!(d.join("from-env.db").exists());
+
+    let out = tollgate(d)
+        .args([
+            "--config",
+            "tollgate.toml",
+            "--database",
+            "sqlite://from-flag.db",
+            "client",
+            "list",
+        ])
+        .env("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert!(d.join("from-flag.db").exists());
+
+    std::fs::write(d.join("bad.toml"), "no_such_key = 1\n").unwrap();
+    let bad = run(d, &["--config", "bad.toml", "jwks"]).await;
+    assert!(!bad.0 && bad.2.contains("bad.toml"), "{}", bad.2);
+}

@@ -1,0 +1,345 @@
+//! Test harness: a server on port 0 with a real SQLite file, and HTTP helpers.
+
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use async_trait::async_trait;
+
+use base64ct::{Base64, Encoding};
+use reqwest::{RequestBuilder, Response, header::HeaderMap};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+use tollgate_core::{Jwks, Policy, Verifier};
+use tollgate_issuer::{
+    AppState, Settings,
+    admin::{self, ClientSpec},
+    clock::{Clock, ManualClock, SystemClock},
+    seal::MasterKey,
+    store::{
+        Client, Digest, FailureOutcome, FailureState, LockoutPolicy, RefreshToken, Setting,
+        SqliteStore, Store, StoreResult, StoredKey,
+    },
+};
+
+/// A running issuer.
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// How to start a server.
+pub(crate) struct Setup {
+    pub(crate) settings: Box<dyn FnOnce(&mut Settings) + Send>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) master: Option<MasterKey>,
+    pub(crate) store: Option<Arc<dyn Store>>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            settings: Box::new(|_| {}),
+            clock: Arc::new(SystemClock),
+            master: None,
+            store: None,
+        }
+    }
+}
+
+/// A manual clock set to the real time (tokens stay verifiable by wall-clock checks).
+pub(crate) fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(SystemClock.now_ms()))
+}
+
+impl Server {
+    /// A server with defaults in a new directory.
+    pub(crate) async fn start(dir: &TempDir) -> Self {
+        Self::start_with(dir.path(), Setup::default()).await
+    }
+
+    /// A server on `dir/tollgate.db`.
+    pub(crate) async fn start_with(dir: &Path, setup: Setup) -> Self {
+        let db = dir.join("tollgate.db");
+        let store: Arc<dyn Store> = match setup.store {
+            Some(store) => store,
+            None => Arc::new(SqliteStore::open_path(&db).await.expect("open store")),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut settings = Settings::new(base.clone());
+        (setup.settings)(&mut settings);
+        let state = AppState::with_clock(store, settings, setup.master, setup.clock)
+            .await
+            .expect("state");
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(tollgate_issuer::run(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            state,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub(crate) async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Registers a client; returns (id, secret).
+    pub(crate) async fn client(&self, spec: ClientSpec) -> (String, String) {
+        let created = admin::create_client(&self.state, spec).await.unwrap();
+        (created.client.client_id, created.client_secret)
+    }
+
+    /// A client with scopes "read write" and defaults.
+    pub(crate) async fn default_client(&self) -> (String, String) {
+        self.client(ClientSpec::new(["read", "write"])).await
+    }
+
+    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
+        http().post(self.url(path))
+    }
+
+    /// `POST /oauth/token` with a form body and Basic credentials.
+    pub(crate) async fn token_basic(&self, id: &str, secret: &str, form: &str) -> Response {
+        self.post("/oauth/token")
+            .header("authorization", basic(id, secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /oauth/token` with credentials in the form body.
+    pub(crate) async fn token_post(&self, id: &str, secret: &str, extra: &str) -> Response {
+        let mut body = form(&[("client_id", id), ("client_secret", secret)]);
+        if !extra.is_empty() {
+            body.push('&');
+            body.push_str(extra);
+        }
+        self.post("/oauth/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A verifier for this server's tokens, from its published JWKS.
+    pub(crate) async fn verifier(&self) -> Verifier {
+        let jwks = http()
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Verifier::new(
+            Jwks::from_json(&jwks).unwrap(),
+            Policy::default().issuer(&self.base),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+pub(crate) fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// RFC 6749 §2.3.1: form-urlencode id and secret, then base64.
+pub(crate) fn basic(id: &str, secret: &str) -> String {
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "Basic {}",
+        Base64::encode_string(format!("{}:{}", enc(id), enc(secret)).as_bytes())
+    )
+}
+
+/// A form body.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// Asserts an RFC 6749 error answer; returns its headers.
+pub(crate) async fn expect_error(response: Response, status: u16, code: &str) -> HeaderMap {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let headers = response.headers().clone();
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    headers
+}
+
+/// Reads a token response: (access_token, full JSON).
+pub(crate) async fn expect_token(response: Response) -> (String, Value) {
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    (body["access_token"].as_str().unwrap().to_string(), body)
+}
+
+pub(crate) fn now() -> i64 {
+    SystemClock.now()
+}
+
+/// A store that counts its writes, to prove the hot path has none.
+#[derive(Debug)]
+pub(crate) struct CountingStore {
+    inner: Arc<dyn Store>,
+    writes: AtomicUsize,
+}
+
+impl CountingStore {
+    pub(crate) fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            writes: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn write(&self) -> &dyn Store {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.as_ref()
+    }
+
+    fn read(&self) -> &dyn Store {
+        self.inner.as_ref()
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read().ping().await
+    }
+    async fn setting(&self, name: &str) -> StoreResult<Option<Setting>> {
+        self.read().setting(name).await
+    }
+    async fn insert_setting(&self, name: &str, value: &Setting) -> StoreResult<bool> {
+        self.write().insert_setting(name, value).await
+    }
+    async fn reseal_setting(&self, name: &str, from: &str, value: &Setting) -> StoreResult<()> {
+        self.write().reseal_setting(name, from, value).await
+    }
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        self.write().create_client(client).await
+    }
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        self.read().client(id).await
+    }
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        self.read().clients().await
+    }
+    async fn set_secret(
+        &self,
+        id: &str,
+        hash: &Digest,
+        previous: Option<(Digest, i64)>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.write().set_secret(id, hash, previous, now).await
+    }
+    async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
+        self.write().set_disabled(id, disabled, now).await
+    }
+    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+        self.write().delete_client(id).await
+    }
+    async fn max_access_ttl(&self) -> StoreResult<i64> {
+        self.read().max_access_ttl().await
+    }
+    async fn auth_lookup(&self, id: &str) -> StoreResult<(Option<Client>, FailureState)> {
+        self.read().auth_lookup(id).await
+    }
+    async fn record_failure(
+        &self,
+        id: &str,
+        now_ms: i64,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<FailureOutcome> {
+        self.write().record_failure(id, now_ms, policy).await
+    }
+    async fn reset_failures(&self, id: &str) -> StoreResult<()> {
+        self.write().reset_failures(id).await
+    }
+    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
+        self.write().clear_failures(id).await
+    }
+    async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
+        self.write().prune_failures(cutoff_ms).await
+    }
+    async fn insert_refresh_token(&self, d: &Digest, t: &RefreshToken) -> StoreResult<()> {
+        self.write().insert_refresh_token(d, t).await
+    }
+    async fn refresh_token(&self, d: &Digest) -> StoreResult<Option<RefreshToken>> {
+        self.read().refresh_token(d).await
+    }
+    async fn rotate_refresh_token(
+        &self,
+        old: &Digest,
+        new: &Digest,
+        t: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.write().rotate_refresh_token(old, new, t, now).await
+    }
+    async fn revoke_refresh_family(&self, family: &str, now: i64) -> StoreResult<()> {
+        self.write().revoke_refresh_family(family, now).await
+    }
+    async fn revoke_access_token(&self, jti: &str, exp: i64) -> StoreResult<()> {
+        self.write().revoke_access_token(jti, exp).await
+    }
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        self.read().access_token_revoked(jti).await
+    }
+    async fn prune_tokens(&self, now: i64) -> StoreResult<u64> {
+        self.write().prune_tokens(now).await
+    }
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        self.read().signing_keys().await
+    }
+    async fn insert_signing_key(&self, key: &StoredKey, only_if_empty: bool) -> StoreResult<bool> {
+        self.write().insert_signing_key(key, only_if_empty).await
+    }
+    async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
+        self.write().reseal_signing_key(kid, from, key).await
+    }
+}

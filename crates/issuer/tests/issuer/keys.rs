@@ -1,0 +1,157 @@
+//! Signing keys: publish before use, activation, retirement, encryption at rest.
+
+use base64ct::{Base64, Encoding};
+use tempfile::TempDir;
+use tollgate_core::Jwks;
+use tollgate_issuer::{
+    AppState, Settings, admin,
+    clock::Clock,
+    keys::{KeyState, RETIRE_GRACE_SECS},
+    seal::{self, MasterKey},
+    store::{SqliteStore, Store},
+};
+
+use crate::common::{Server, Setup, expect_token, http, manual_clock};
+
+const GRANT: &str = "grant_type=client_credentials";
+
+async fn jwks(server: &Server) -> Jwks {
+    let text = http()
+        .get(server.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    Jwks::from_json(&text).unwrap()
+}
+
+fn kids(jwks: &Jwks) -> Vec<String> {
+    jwks.keys()
+        .iter()
+        .map(|k| k.kid().unwrap().to_string())
+        .collect()
+}
+
+async fn token_kid(server: &Server, id: &str, secret: &str) -> String {
+    let (token, _) = expect_token(server.token_basic(id, secret, GRANT).await).await;
+    // Verified at the server's own time (tests move a manual clock).
+    let at = server.state.clock().now();
+    let verified = server.verifier().await.verify(&token, at).unwrap();
+    verified.kid().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_published_before_it_signs_and_retired_after_the_last_token() {
+    let dir = TempDir::new().unwrap();
+    let clock = manual_clock();
+    let setup = Setup {
+        clock: clock.clone(),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let (id, secret) = server.default_client().await;
+    let old = token_kid(&server, &id, &secret).await;
+    assert_eq!(kids(&jwks(&server).await), [old.as_str()]);
+
+    let new = admin::rotate_keys(&server.state, 600).await.unwrap();
+    assert_eq!(new.state, KeyState::Pending);
+    // Visible in the JWKS at once, not used yet.
+    assert_eq!(kids(&jwks(&server).await), [old.clone(), new.kid.clone()]);
+    assert_eq!(token_kid(&server, &id, &secret).await, old);
+
+    clock.advance_ms(600_000);
+    server.state.keys().reload(clock.now()).await.unwrap();
+    assert_eq!(token_kid(&server, &id, &secret).await, new.kid);
+    assert_eq!(kids(&jwks(&server).await), [new.kid.clone(), old.clone()]);
+
+    // The old key leaves once the longest token it signed (3600 s) has expired.
+    clock.advance_ms((3600 + RETIRE_GRACE_SECS) * 1000);
+    server.state.keys().reload(clock.now()).await.unwrap();
+    assert_eq!(kids(&jwks(&server).await), [new.kid.as_str()]);
+    let plan = admin::list_keys(&server.state).await.unwrap();
+    assert_eq!(
+        plan.iter().find(|k| k.kid == old).unwrap().state,
+        KeyState::Retired
+    );
+}
+
+#[tokio::test]
+async fn keys_and_pepper_are_sealed_with_the_master_key() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("tollgate.db");
+    let master = MasterKey::from_base64(&Base64::encode_string(&[7u8; 32])).unwrap();
+    let setup = Setup {
+        master: Some(master.clone()),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let (id, secret) = server.default_client().await;
+    let kid = token_kid(&server, &id, &secret).await;
+    server.stop().await;
+
+    let store = std::sync::Arc::new(SqliteStore::open_path(&db).await.unwrap());
+    let keys = store.signing_keys().await.unwrap();
+    assert!(
+        keys.iter()
+            .all(|k| k.protection == seal::SEALED && k.private_key.len() > 32)
+    );
+    assert_eq!(
+        store.setting("pepper").await.unwrap().unwrap().protection,
+        seal::SEALED
+    );
+
+    // Without the key, or with another one, the store does not open.
+    let settings = || Settings::new("http://127.0.0.1");
+    assert!(
+        AppState::new(store.clone(), settings(), None)
+            .await
+            .is_err()
+    );
+    let wrong = MasterKey::from_base64(&Base64::encode_string(&[8u8; 32])).unwrap();
+    assert!(
+        AppState::new(store.clone(), settings(), Some(wrong))
+            .await
+            .is_err()
+    );
+
+    // With it, the same key signs and the same secret works.
+    let setup = Setup {
+        master: Some(master),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    assert_eq!(token_kid(&server, &id, &secret).await, kid);
+}
+
+#[tokio::test]
+async fn a_plaintext_store_is_sealed_when_a_master_key_appears() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    let (id, secret) = server.default_client().await;
+    let kid = token_kid(&server, &id, &secret).await;
+    let store = server.state.store();
+    assert_eq!(
+        store.signing_keys().await.unwrap()[0].protection,
+        seal::PLAIN
+    );
+    server.stop().await;
+
+    let master = MasterKey::from_base64(&Base64::encode_string(&[9u8; 32])).unwrap();
+    let setup = Setup {
+        master: Some(master),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    assert_eq!(token_kid(&server, &id, &secret).await, kid);
+    let store = server.state.store();
+    assert_eq!(
+        store.signing_keys().await.unwrap()[0].protection,
+        seal::SEALED
+    );
+    assert_eq!(
+        store.setting("pepper").await.unwrap().unwrap().protection,
+        seal::SEALED
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests: real HTTP over 127.0.0.1 against `app()`/`run()` or the `tollgate`
+//! binary, each test with its own SQLite file in a temporary directory.
+
+// Helpers outside #[test] functions panic on failure too: that is how a test fails.
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod common;
+mod endpoints;
+mod keys;
+mod lockout;
+mod refresh;
+mod token;

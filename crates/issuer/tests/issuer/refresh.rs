@@ -1,0 +1,213 @@
+//! Caspio-style refresh tokens: opt-in, single use, rotation, reuse detection.
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tollgate_issuer::admin::ClientSpec;
+
+use crate::common::{Server, Setup, expect_error, expect_token, form, manual_clock, now};
+
+async fn refresh_client(server: &Server) -> (String, String) {
+    let mut spec = ClientSpec::new(["api", "reports"]);
+    spec.ttl = 86_400;
+    spec.refresh = true;
+    spec.refresh_ttl = 31_536_000;
+    server.client(spec).await
+}
+
+async fn refresh(
+    server: &Server,
+    id: &str,
+    secret: &str,
+    token: &str,
+    extra: &str,
+) -> reqwest::Response {
+    let mut body = form(&[("grant_type", "refresh_token"), ("refresh_token", token)]);
+    body.push_str(extra);
+    server.token_basic(id, secret, &body).await
+}
+
+fn refresh_token(body: &Value) -> String {
+    body["refresh_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    let (id, secret) = refresh_client(&server).await;
+
+    let (_, first) = expect_token(
+        server
+            .token_post(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    assert_eq!(first["expires_in"], 86_400);
+    let r1 = refresh_token(&first);
+    assert!(r1.len() >= 43, "at least 256 bits");
+
+    let (access, second) = expect_token(refresh(&server, &id, &secret, &r1, "").await).await;
+    let r2 = refresh_token(&second);
+    assert_ne!(r1, r2);
+    assert_eq!(second["scope"], "api reports");
+    let claims = server
+        .verifier()
+        .await
+        .verify(&access, now())
+        .unwrap()
+        .into_claims();
+    assert_eq!(claims.client_id.as_deref(), Some(id.as_str()));
+
+    // r1 is spent: presenting it again revokes r2 as well.
+    expect_error(
+        refresh(&server, &id, &secret, &r1, "").await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    expect_error(
+        refresh(&server, &id, &secret, &r2, "").await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(
+        server
+            .state
+            .metrics()
+            .render()
+            .contains("tollgate_refresh_token_reuse_total 1")
+    );
+
+    // A fresh grant starts a new, unaffected family.
+    let (_, third) = expect_token(
+        server
+            .token_basic(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    expect_token(refresh(&server, &id, &secret, &refresh_token(&third), "").await).await;
+}
+
+#[tokio::test]
+async fn refresh_scope_may_narrow_and_errors_do_not_spend_the_token() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    let (id, secret) = refresh_client(&server).await;
+    let (_, body) = expect_token(
+        server
+            .token_post(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    let token = refresh_token(&body);
+
+    let wider = refresh(&server, &id, &secret, &token, "&scope=admin").await;
+    expect_error(wider, 400, "invalid_scope").await;
+    let missing = server
+        .token_basic(&id, &secret, "grant_type=refresh_token")
+        .await;
+    expect_error(missing, 400, "invalid_request").await;
+    let garbage = refresh(&server, &id, &secret, "not-a-token", "").await;
+    expect_error(garbage, 400, "invalid_grant").await;
+
+    let (_, narrowed) =
+        expect_token(refresh(&server, &id, &secret, &token, "&scope=reports").await).await;
+    assert_eq!(narrowed["scope"], "reports");
+    // The grant itself keeps its original scope.
+    let (_, next) =
+        expect_token(refresh(&server, &id, &secret, &refresh_token(&narrowed), "").await).await;
+    assert_eq!(next["scope"], "api reports");
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_bound_to_their_client_and_expire() {
+    let dir = TempDir::new().unwrap();
+    let clock = manual_clock();
+    let setup = Setup {
+        clock: clock.clone(),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let (id, secret) = refresh_client(&server).await;
+    let (other, other_secret) = refresh_client(&server).await;
+    let (_, body) = expect_token(
+        server
+            .token_post(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    let token = refresh_token(&body);
+
+    let stolen = refresh(&server, &other, &other_secret, &token, "").await;
+    expect_error(stolen, 400, "invalid_grant").await;
+    // The owner can still use it: a foreign attempt does not spend it.
+    let (_, body) = expect_token(refresh(&server, &id, &secret, &token, "").await).await;
+
+    clock.advance_ms(31_536_000 * 1000);
+    let expired = refresh(&server, &id, &secret, &refresh_token(&body), "").await;
+    expect_error(expired, 400, "invalid_grant").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refreshes_of_one_token_succeed_at_most_once() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    let (id, secret) = refresh_client(&server).await;
+    let (_, body) = expect_token(
+        server
+            .token_post(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    let token = refresh_token(&body);
+    let body = form(&[("grant_type", "refresh_token"), ("refresh_token", &token)]);
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            tokio::spawn(
+                server
+                    .post("/oauth/token")
+                    .header("authorization", crate::common::basic(&id, &secret))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.clone())
+                    .send(),
+            )
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for handle in handles {
+        let response = handle.await.unwrap().unwrap();
+        match response.status().as_u16() {
+            200 => winners.push(response.json::<Value>().await.unwrap()),
+            400 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    // Everyone else was a reuse, so even the winner's new token is revoked.
+    let next = refresh(&server, &id, &secret, &refresh_token(&winners[0]), "").await;
+    expect_error(next, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn secrets_and_refresh_tokens_are_not_stored_in_clear() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    let (id, secret) = refresh_client(&server).await;
+    let (_, body) = expect_token(
+        server
+            .token_post(&id, &secret, "grant_type=client_credentials")
+            .await,
+    )
+    .await;
+    let token = refresh_token(&body);
+    server.stop().await;
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(contains(&id), "the scan does see stored values");
+    assert!(!contains(&secret));
+    assert!(!contains(&token));
+}
