@@ -15,7 +15,7 @@ use crate::common::{basic, expect_error, expect_token, form, http, now};
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 
 /// The binary in `dir`, with a clean environment.
-fn tollgate(dir: &Path) -> Command {
+pub(crate) fn tollgate(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -26,7 +26,7 @@ fn tollgate(dir: &Path) -> Command {
 }
 
 /// Runs to completion; returns (success, stdout, stderr).
-async fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) async fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = tollgate(dir).args(args).output().await.unwrap();
     (
         out.status.success(),
@@ -35,7 +35,7 @@ async fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-async fn json(dir: &Path, args: &[&str]) -> Value {
+pub(crate) async fn json(dir: &Path, args: &[&str]) -> Value {
     let (ok, stdout, stderr) = run(dir, args).await;
     assert!(ok, "{args:?} failed: {stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
@@ -353,65 +353,4 @@ async fn quickstart_serves_a_demo_client_and_refuses_an_existing_store() {
     let again = run(d, &["quickstart", "--listen", "127.0.0.1:0"]).await;
     assert!(!again.0);
     assert!(again.2.contains("already exists"), "{}", again.2);
-}
-
-#[tokio::test]
-async fn flags_override_environment_override_the_config_file() {
-    let dir = TempDir::new().unwrap();
-    let d = dir.path();
-    std::fs::write(
-        d.join("tollgate.toml"),
-        "database = \"sqlite://from-file.db\"\nlockout_threshold = 7\n",
-    )
-    .unwrap();
-    json(
-        d,
-        &[
-            "--config",
-            "tollgate.toml",
-            "client",
-            "create",
-            "--scope",
-            "x",
-            "--json",
-        ],
-    )
-    .await;
-    assert!(d.join("from-file.db").exists());
-
-    let out = tollgate(d)
-        .args([
-            "--config",
-            "tollgate.toml",
-            "client",
-            "create",
-            "--scope",
-            "x",
-        ])
-        .env("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success());
-    assert!(d.join("from-env.db").exists());
-
-    let out = tollgate(d)
-        .args([
-            "--config",
-            "tollgate.toml",
-            "--database",
-            "sqlite://from-flag.db",
-            "client",
-            "list",
-        ])
-        .env("TOLLGATE_DATABASE_URL", "sqlite://from-env.db")
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success());
-    assert!(d.join("from-flag.db").exists());
-
-    std::fs::write(d.join("bad.toml"), "no_such_key = 1\n").unwrap();
-    let bad = run(d, &["--config", "bad.toml", "jwks"]).await;
-    assert!(!bad.0 && bad.2.contains("bad.toml"), "{}", bad.2);
 }

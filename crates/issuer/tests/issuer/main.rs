@@ -4,8 +4,10 @@
 // Helpers outside #[test] functions panic on failure too: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod cli;
 mod common;
+mod config;
 mod endpoints;
 mod keys;
 mod lockout;

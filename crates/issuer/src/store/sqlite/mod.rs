@@ -1,0 +1,192 @@
+//! The embedded SQLite backend (WAL mode), the default `tollgate.db`.
+//!
+//! The trait impl only delegates: client and lockout SQL is in `clients`, tokens, keys
+//! and settings in `tokens`.
+
+mod clients;
+mod tokens;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::{
+    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, RefreshToken, Setting, Store,
+    StoreError, StoreResult, StoredKey,
+};
+
+/// SQLite through an sqlx pool.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `url` (`sqlite:PATH`,
+    /// `sqlite://PATH`, or a bare path).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        Self::open_with(Self::options(url)?).await
+    }
+
+    /// Opens the database file at `path`.
+    pub async fn open_path(path: &Path) -> StoreResult<Self> {
+        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Parses `url` into connect options without touching the file.
+    pub fn options(url: &str) -> StoreResult<SqliteConnectOptions> {
+        if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_string()))
+        } else if url.contains("://") {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        } else {
+            Ok(SqliteConnectOptions::new().filename(url))
+        }
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable in WAL mode except for the last commits on power loss.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // The CLI and the server write the same file: wait for the lock, do not fail.
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn setting(&self, name: &str) -> StoreResult<Option<Setting>> {
+        tokens::setting(&self.pool, name).await
+    }
+
+    async fn insert_setting(&self, name: &str, value: &Setting) -> StoreResult<bool> {
+        tokens::insert_setting(&self.pool, name, value).await
+    }
+
+    async fn reseal_setting(&self, name: &str, from: &str, value: &Setting) -> StoreResult<()> {
+        tokens::reseal_setting(&self.pool, name, from, value).await
+    }
+
+    async fn create_client(&self, c: &Client) -> StoreResult<()> {
+        clients::create_client(&self.pool, c).await
+    }
+
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        clients::client(&self.pool, id).await
+    }
+
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        clients::clients(&self.pool).await
+    }
+
+    async fn set_secret(
+        &self,
+        id: &str,
+        secret_hash: &Digest,
+        previous: Option<(Digest, i64)>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        clients::set_secret(&self.pool, id, secret_hash, previous, now).await
+    }
+
+    async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
+        clients::set_disabled(&self.pool, id, disabled, now).await
+    }
+
+    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+        clients::delete_client(&self.pool, id).await
+    }
+
+    async fn max_access_ttl(&self) -> StoreResult<i64> {
+        clients::max_access_ttl(&self.pool).await
+    }
+
+    async fn auth_lookup(&self, id: &str) -> StoreResult<(Option<Client>, FailureState)> {
+        clients::auth_lookup(&self.pool, id).await
+    }
+
+    async fn record_failure(
+        &self,
+        id: &str,
+        now_ms: i64,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<FailureOutcome> {
+        clients::record_failure(&self.pool, id, now_ms, policy).await
+    }
+
+    async fn reset_failures(&self, id: &str) -> StoreResult<()> {
+        clients::reset_failures(&self.pool, id).await
+    }
+
+    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
+        clients::clear_failures(&self.pool, id).await
+    }
+
+    async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
+        clients::prune_failures(&self.pool, cutoff_ms).await
+    }
+
+    async fn insert_refresh_token(&self, d: &Digest, t: &RefreshToken) -> StoreResult<()> {
+        tokens::insert_refresh_token(&self.pool, d, t).await
+    }
+
+    async fn refresh_token(&self, d: &Digest) -> StoreResult<Option<RefreshToken>> {
+        tokens::refresh_token(&self.pool, d).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: &Digest,
+        new: &Digest,
+        token: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<bool> {
+        tokens::rotate_refresh_token(&self.pool, old, new, token, now).await
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> StoreResult<()> {
+        tokens::revoke_refresh_family(&self.pool, family_id, now).await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> StoreResult<()> {
+        tokens::revoke_access_token(&self.pool, jti, expires_at).await
+    }
+
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        tokens::access_token_revoked(&self.pool, jti).await
+    }
+
+    async fn prune_tokens(&self, now: i64) -> StoreResult<u64> {
+        tokens::prune_tokens(&self.pool, now).await
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        tokens::signing_keys(&self.pool).await
+    }
+
+    async fn insert_signing_key(&self, key: &StoredKey, only_if_empty: bool) -> StoreResult<bool> {
+        tokens::insert_signing_key(&self.pool, key, only_if_empty).await
+    }
+
+    async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
+        tokens::reseal_signing_key(&self.pool, kid, from, key).await
+    }
+}
