@@ -24,9 +24,10 @@
 //! const claims = verifier.verify(token, undefined, ["orders:read"]);
 //! ```
 
-use js_sys::{Array, JSON};
+use js_sys::{Array, JSON, Object};
+use serde_json::Value;
 use tollgate_core::{
-    Jwks, KeyError, Policy, Verifier as CoreVerifier, VerifyError as CoreError,
+    Claims, Jwks, KeyError, Policy, Verifier as CoreVerifier, VerifyError as CoreError,
     bearer::{self, BearerError, RequestError},
 };
 use wasm_bindgen::prelude::*;
@@ -117,7 +118,12 @@ impl Verifier {
 
     /// Verifies `token` at `now` (seconds since the epoch; default: the JS clock) and
     /// requires every scope in `scopes`. Returns the claims as a plain object.
-    pub fn verify(&self, token: &JsValue, now: &JsValue, scopes: &JsValue) -> Result<JsValue, JsValue> {
+    pub fn verify(
+        &self,
+        token: &JsValue,
+        now: &JsValue,
+        scopes: &JsValue,
+    ) -> Result<JsValue, JsValue> {
         let token = token
             .as_string()
             .ok_or_else(|| type_error("token must be a string"))?;
@@ -156,11 +162,7 @@ impl Verifier {
             .inner
             .verify_with_scopes(token, now.floor() as i64, &scopes)
             .map_err(|e| self.verify_error(&e, &scopes))?;
-        let json = verified
-            .claims()
-            .to_json()
-            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
-        JSON::parse(&json)
+        Ok(claims_to_js(verified.claims()))
     }
 
     fn verify_error(&self, error: &CoreError, scopes: &[String]) -> JsValue {
@@ -200,6 +202,61 @@ impl Verifier {
         )
         .into()
     }
+}
+
+/// The claims as a plain object, members in the order the core serialises them.
+fn claims_to_js(claims: &Claims) -> JsValue {
+    let members = Array::new();
+    let add = |name: &str, value: JsValue| {
+        members.push(&Array::of2(&JsValue::from_str(name), &value));
+    };
+    let text = |value: &Option<String>| value.as_deref().map(JsValue::from_str);
+    let time = |value: Option<i64>| value.map(|t| JsValue::from_f64(t as f64));
+    let aud = match claims.aud.0.as_slice() {
+        [] => None,
+        [one] => Some(JsValue::from_str(one)),
+        many => Some(many.iter().map(|a| JsValue::from_str(a)).collect::<Array>().into()),
+    };
+    for (name, value) in [
+        ("iss", text(&claims.iss)),
+        ("sub", text(&claims.sub)),
+        ("aud", aud),
+        ("exp", time(Some(claims.exp))),
+        ("nbf", time(claims.nbf)),
+        ("iat", time(claims.iat)),
+        ("jti", text(&claims.jti)),
+        ("client_id", text(&claims.client_id)),
+        ("scope", text(&claims.scope)),
+    ] {
+        if let Some(value) = value {
+            add(name, value);
+        }
+    }
+    for (name, value) in &claims.extra {
+        add(name, json_to_js(value));
+    }
+    object(&members)
+}
+
+/// A JSON value as JS, the way `JSON.parse` would build it (numbers as doubles).
+fn json_to_js(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(json_to_js).collect::<Array>().into(),
+        Value::Object(map) => object(
+            &map.iter()
+                .map(|(k, v)| Array::of2(&JsValue::from_str(k), &json_to_js(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// `Object.fromEntries`: own data properties, so even a `__proto__` claim stays a claim.
+fn object(members: &Array) -> JsValue {
+    Object::from_entries(members).map_or(JsValue::UNDEFINED, JsValue::from)
 }
 
 fn jwks_error(error: &KeyError) -> JsValue {

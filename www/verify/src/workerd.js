@@ -1,0 +1,8 @@
+// Cloudflare Workers (workerd): wasm cannot be compiled at run time, so the bundler hands
+// us the .wasm as a precompiled WebAssembly.Module, instantiated once per isolate.
+import module from "../pkg/tollgate_wasm_bg.wasm";
+import { initSync } from "../pkg/tollgate_wasm.js";
+
+initSync({ module });
+
+export * from "./api.js";
