@@ -5,12 +5,16 @@ Prints {"access_token": ..., "pyjwt_client_id": ...} as JSON.
 """
 
 import json
+import os
 import sys
 from urllib.parse import urljoin
 
 import jwt
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
+
+# Loopback tests speak plain HTTP; oauthlib insists on HTTPS otherwise.
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 token_url, client_id, client_secret, issuer, audience = sys.argv[1:6]
 

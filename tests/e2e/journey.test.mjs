@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { startWorker } from "../../www/worker-example/test/harness.mjs";
 import { eventually, serve, tempStore, tokenRequest } from "./issuer.mjs";
 
@@ -73,7 +73,9 @@ describe("client → issuer → token → Worker → API", () => {
     const { body } = await tokenRequest(`${issuer.url}/oauth/token`, { grant_type: "client_credentials" }, basic(shortLived));
     assert.equal(body.expires_in, 2);
     assert.equal((await orders(body.access_token)).status, 200);
-    await new Promise((r) => setTimeout(r, 3_100));
+    // The example Worker allows 5 s of clock skew (clockTolerance: 5): wait past exp + 5.
+    const { exp } = decodeJwt(body.access_token);
+    await new Promise((r) => setTimeout(r, (exp + 5 + 1) * 1000 - Date.now()));
     const response = await orders(body.access_token);
     assert.equal(response.status, 401);
     assert.match(response.headers.get("www-authenticate"), /^Bearer .*error="invalid_token"/);
