@@ -96,8 +96,9 @@ fn corpus() -> &'static [(Case, String)] {
     })
 }
 
+/// RFC 8725 §3 attacks, at least 40 of them, each row named once.
 #[test]
-fn corpus_is_large_and_names_are_unique() {
+fn rfc8725_corpus_is_large_and_names_are_unique() {
     let corpus = corpus();
     let refusals = corpus.iter().filter(|(c, _)| c.code.is_some()).count();
     assert!(refusals >= 40, "only {refusals} hostile tokens");
@@ -107,8 +108,9 @@ fn corpus_is_large_and_names_are_unique() {
     assert_eq!(names.len(), corpus.len(), "duplicate row names");
 }
 
+/// Every row, as its RFC section says: the expected code (or acceptance), never a panic.
 #[test]
-fn every_token_gets_its_code_without_panic() {
+fn rfc8725_every_token_gets_its_code_without_panic() {
     let verifier = verifier();
     let mut wrong = Vec::new();
     for (case, token) in corpus() {
@@ -133,11 +135,12 @@ fn every_token_gets_its_code_without_panic() {
     );
 }
 
+/// RFC 7519 §7.2: the JWS is validated before its claims are used.
 #[test]
-fn claim_refusals_only_after_a_good_signature() {
-    // RFC 8725 §3.4-style ordering: a token with a broken signature never learns anything
-    // about its claims. Every row refused in the claims phase, with its last signature
-    // byte changed, must be refused as `invalid_signature` instead.
+fn rfc7519_7_2_claim_refusals_only_after_a_good_signature() {
+    // A token with a broken signature learns nothing about its claims: every row refused
+    // in the claims phase, with one signature bit flipped, must be refused as
+    // `invalid_signature` instead.
     let verifier = verifier();
     let mut seen = 0;
     for (case, token) in corpus() {
@@ -160,7 +163,7 @@ fn claim_refusals_only_after_a_good_signature() {
 }
 
 #[test]
-fn deep_nesting_10000_under_a_raised_cap_is_malformed() {
+fn rfc8259_9_deep_nesting_10000_under_a_raised_cap_is_malformed() {
     // RFC 8259 §9 lets parsers limit nesting; with the size cap out of the way, 10 000
     // nested arrays in the payload or the header must still be refused, not overflow.
     let verifier = Verifier::new(jwks(), common::policy().max_token_size(64 * 1024));
@@ -242,6 +245,7 @@ fn fixture_text() -> String {
     text
 }
 
+/// The corpus as a fixture (format above), so other implementations replay it.
 #[test]
 fn fixture_is_up_to_date() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hostile.json");
@@ -256,6 +260,7 @@ fn fixture_is_up_to_date() {
     );
 }
 
+/// The fixture alone configures a verifier that gives every row its code.
 #[test]
 fn fixture_replays_with_the_documented_configuration() {
     // What another implementation does: build the verifier from the fixture alone.

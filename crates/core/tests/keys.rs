@@ -247,7 +247,7 @@ fn rfc7517_5_set_shape_and_kid_rules() {
 }
 
 #[test]
-fn key_error_codes_and_messages() {
+fn rfc7517_key_error_codes_and_messages() {
     let cases = [
         (KeyError::Malformed, "jwks_malformed"),
         (KeyError::Empty, "jwks_empty"),
@@ -311,7 +311,7 @@ fn rfc7515_4_1_4_kid_selection() {
 }
 
 #[test]
-fn signing_key_seed_and_debug() {
+fn rfc8032_5_1_5_signing_key_seed_and_debug() {
     let key = SigningKey::from_seed("2026-05", &[9; 32]);
     assert_eq!(*key.seed(), [9; 32]);
     assert_eq!(key.kid(), "2026-05");

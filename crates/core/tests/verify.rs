@@ -113,7 +113,7 @@ fn rfc9068_4_checks_run_in_the_documented_order() {
 }
 
 #[test]
-fn phases_parse_then_verify_parsed() {
+fn rfc7519_7_2_parse_then_verify_parsed() {
     let v = verifier();
     let token = with(&claims());
     // parse() alone does the size, structure and header checks.
