@@ -1,0 +1,76 @@
+// README command 1: `tollgate quickstart` on an empty directory, and the curl commands it
+// prints, run exactly as printed.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { BIN } from "./issuer.mjs";
+
+const run = promisify(execFile);
+let dir, child, output = "";
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tollgate-quickstart-"));
+  const env = { ...process.env };
+  delete env.TOLLGATE_DATABASE_URL;
+  child = spawn(BIN, ["quickstart", "--listen", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`quickstart did not start:\n${output}`)), 30_000);
+    const onData = (chunk) => {
+      output += chunk;
+      if (/listening on 127\.0\.0\.1:\d+/.test(output) && /curl -d /.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`quickstart exited with ${code}:\n${output}`)));
+  });
+});
+
+after(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const printed = (prefix) => {
+  const line = output.split("\n").find((l) => l.trim().startsWith(prefix));
+  assert.ok(line, `quickstart prints a line starting with ${prefix}`);
+  return line.trim();
+};
+
+test("the printed curl commands (Basic and form) return tokens that jose verifies", async () => {
+  const base = printed("curl -u").match(/(http:\/\/127\.0\.0\.1:\d+)\/oauth\/token/)[1];
+  const jwks = createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`));
+  for (const prefix of ["curl -u", "curl -d"]) {
+    const { stdout } = await run("sh", ["-c", `${printed(prefix)} --silent --show-error --fail`]);
+    const body = JSON.parse(stdout);
+    assert.equal(body.token_type, "Bearer");
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, { typ: "at+jwt" });
+    assert.equal(protectedHeader.alg, "EdDSA");
+    assert.equal(payload.client_id, printed("client_id:").split(/\s+/)[1]);
+  }
+});
+
+test("a second quickstart refuses the existing store and leaves it untouched", async () => {
+  const db = join(dir, "tollgate.db");
+  const before = statSync(db);
+  const env = { ...process.env };
+  delete env.TOLLGATE_DATABASE_URL;
+  await assert.rejects(
+    run(BIN, ["quickstart", "--listen", "127.0.0.1:0"], { cwd: dir, env }),
+    (error) => error.code !== 0 && /already exists/.test(error.stderr),
+  );
+  const afterStat = statSync(db);
+  assert.equal(afterStat.ino, before.ino);
+  assert.ok(afterStat.size >= before.size);
+});
