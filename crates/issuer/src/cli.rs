@@ -28,7 +28,7 @@ pub struct Global {
     /// Database URL [default: sqlite://tollgate.db].
     #[arg(long, global = true, env = "TOLLGATE_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
-    /// Issuer URL put in `iss` [default: http://<listen address>].
+    /// Issuer URL put in `iss` [default: `http://` + the listen address].
     #[arg(long, global = true, env = "TOLLGATE_ISSUER", value_name = "URL")]
     pub issuer: Option<String>,
     /// Extra token endpoint paths, comma-separated (e.g. /connect/token).

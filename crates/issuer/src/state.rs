@@ -165,16 +165,18 @@ async fn load_hasher(store: &dyn Store, master: Option<&MasterKey>) -> Result<Ha
         .await?
         .ok_or_else(|| StoreError::Corrupt("pepper vanished".into()))?;
     let bytes = seal::unprotect(master, &stored.protection, PEPPER_CONTEXT, &stored.value)?;
-    let pepper: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("pepper is not 32 bytes".into()))?;
+    let pepper: Zeroizing<[u8; 32]> = Zeroizing::new(
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("pepper is not 32 bytes".into()))?,
+    );
     if let (Some(master), seal::PLAIN) = (master, stored.protection.as_str()) {
         let sealed = Setting {
-            value: master.seal(PEPPER_CONTEXT, &pepper),
+            value: master.seal(PEPPER_CONTEXT, pepper.as_slice()),
             protection: seal::SEALED.to_string(),
         };
         store.reseal_setting(PEPPER, seal::PLAIN, &sealed).await?;
     }
-    Ok(Hasher::new(Zeroizing::new(pepper)))
+    Ok(Hasher::new(pepper))
 }

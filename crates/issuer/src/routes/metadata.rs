@@ -31,8 +31,6 @@ async fn metadata(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": [],
-        "access_token_signing_alg_values_supported": [tollgate_core::ALG],
     });
     let cache = format!("public, max-age={}", s.jwks_max_age);
     let cache = HeaderValue::from_str(&cache).unwrap_or(HeaderValue::from_static("no-cache"));

@@ -141,7 +141,7 @@ pub struct StoredKey {
     pub kid: String,
     /// The 32-byte seed, or its sealed form.
     pub private_key: Vec<u8>,
-    /// How `private_key` is protected ([`crate::seal::Protection`] name).
+    /// How `private_key` is protected: [`crate::seal::PLAIN`] or [`crate::seal::SEALED`].
     pub protection: String,
     /// Creation (= publication) time, seconds since the epoch.
     pub created_at: i64,
