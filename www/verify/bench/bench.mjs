@@ -1,0 +1,99 @@
+// `npm run bench`: @tollgate/verify vs jose (jwtVerify + createLocalJWKSet) on the same
+// token, one verify at a time, in this Node process and inside workerd; cold start; size.
+// Not a test: the figures go into README.md. Needs `npm run build` first.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { Miniflare } from "miniflare";
+import { Verifier } from "@tollgate/verify";
+
+Object.assign(process.env, {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+});
+
+const ROUNDS = 7;
+const N = 1000;
+const root = fileURLToPath(new URL("..", import.meta.url));
+const fx = JSON.parse(readFileSync(new URL("../test/fixtures/answers.json", import.meta.url), "utf8"));
+const token = fx.tokens.find((t) => t.name === "signed_by_core").token;
+const policy = { issuer: fx.issuer, audience: fx.audience };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+const row = (where, what, usPerVerify) =>
+  rows.push({ where, what, "µs/verify": usPerVerify.toFixed(1), "ops/s": Math.round(1e6 / usPerVerify) });
+
+async function timeLoop(fn) {
+  for (let i = 0; i < 200; i++) await fn(); // warm-up: let V8 tier the code up
+  const samples = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) await fn();
+    samples.push(((performance.now() - t0) * 1000) / N);
+  }
+  return median(samples);
+}
+
+// Node: the same process, the same token, the real clock.
+const ours = new Verifier({ jwks: fx.jwks, ...policy });
+const jwks = createLocalJWKSet(fx.jwks);
+const joseOptions = { ...policy, typ: "at+jwt", algorithms: ["EdDSA"] };
+row(`Node ${process.version}`, "@tollgate/verify verify()", await timeLoop(() => ours.verify(token)));
+row(`Node ${process.version}`, "@tollgate/verify verifyAsync()", await timeLoop(() => ours.verifyAsync(token)));
+row(`Node ${process.version}`, "jose jwtVerify", await timeLoop(() => jwtVerify(token, jwks, joseOptions)));
+
+// workerd: bench/worker.js loops inside the isolate; performance.now() there is only
+// coarse, so the Node side times whole requests and subtracts an empty one.
+const mf = new Miniflare({
+  modules: true,
+  scriptPath: `${root}bench/worker.js`,
+  modulesRoot: root,
+  modulesRules: [
+    { type: "ESModule", include: ["**/*.js"] },
+    { type: "CompiledWasm", include: ["**/*.wasm"] },
+  ],
+  compatibilityDate: "2026-04-01",
+  bindings: { JWKS: JSON.stringify(fx.jwks), ISSUER: fx.issuer, AUDIENCE: fx.audience },
+  host: "127.0.0.1",
+  port: 0,
+  cf: false,
+});
+const started = performance.now();
+const url = await mf.ready;
+const ready = performance.now() - started;
+async function request(impl, n) {
+  const t0 = performance.now();
+  const response = await fetch(`${url}?impl=${impl}&n=${n}&token=${token}`);
+  const { ok } = await response.json();
+  if (ok !== n) throw new Error(`${impl}: ${ok} of ${n} verified`);
+  return performance.now() - t0;
+}
+const firstRequest = await request("wasm", 1);
+const warm = [];
+for (let i = 0; i < 5; i++) warm.push(await request("wasm", 1));
+const warmRequest = median(warm);
+for (const impl of ["wasm", "jose"]) {
+  await request(impl, 500); // warm-up
+  const samples = [];
+  for (let r = 0; r < ROUNDS; r++) samples.push(((await request(impl, N)) - (await request(impl, 0))) * (1000 / N));
+  row("workerd (Miniflare)", impl === "wasm" ? "@tollgate/verify verify()" : "jose jwtVerify", median(samples));
+}
+await mf.dispose();
+
+// Cold start in fresh Node processes.
+const colds = [0, 1, 2, 3, 4].map(() =>
+  JSON.parse(execFileSync(process.execPath, [`${root}bench/cold.mjs`], { encoding: "utf8" })),
+);
+const cold = Object.fromEntries(Object.keys(colds[0]).map((k) => [k, median(colds.map((c) => c[k])).toFixed(2)]));
+
+const wasm = readFileSync(`${root}pkg/tollgate_wasm_bg.wasm`);
+console.table(rows);
+console.log("Cold start, Node (ms, median of 5 processes):", cold);
+console.log(
+  `Cold start, workerd: runtime ready in ${ready.toFixed(0)} ms; first request ${firstRequest.toFixed(1)} ms, warm request ${warmRequest.toFixed(1)} ms`,
+);
+console.log(`.wasm: ${wasm.length} bytes raw, ${gzipSync(wasm, { level: 9 }).length} gzip -9`);
