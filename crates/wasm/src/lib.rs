@@ -215,7 +215,12 @@ fn claims_to_js(claims: &Claims) -> JsValue {
     let aud = match claims.aud.0.as_slice() {
         [] => None,
         [one] => Some(JsValue::from_str(one)),
-        many => Some(many.iter().map(|a| JsValue::from_str(a)).collect::<Array>().into()),
+        many => Some(
+            many.iter()
+                .map(|a| JsValue::from_str(a))
+                .collect::<Array>()
+                .into(),
+        ),
     };
     for (name, value) in [
         ("iss", text(&claims.iss)),
