@@ -3,7 +3,7 @@
 //! Every decision — token parsing, the signature, claims, scopes, the `Authorization` header
 //! and the RFC 6750 answer — is the core's. This crate only converts: JS values in, the
 //! core's results out as plain JS objects, and the core's errors out as JS `Error`s with a
-//! stable `code` ([`js/errors.js`](../js/errors.js)):
+//! stable `code` (classes in `js/errors.js`):
 //!
 //! - `VerifyError` — a refused token or request: `code` (the core's
 //!   [`VerifyError::code`](tollgate_core::VerifyError::code), or the

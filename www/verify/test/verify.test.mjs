@@ -37,10 +37,10 @@ describe("the core's answers, through the JS API", () => {
     });
   }
 
-  test("the claims keep a __proto__ member as a plain property", () => {
+  test("extra claims come back as JSON.parse would give them", () => {
     const claims = verifier.verify(answers.tokens[0].token, at);
     assert.equal(Object.getPrototypeOf(claims), Object.prototype);
-    assert.equal(claims.tenant, "acme ☂");
+    assert.deepEqual([claims.tenant, claims.tier, claims.ratio], ["acme ☂", 2, 0.25]);
   });
 });
 
@@ -81,6 +81,18 @@ describe("interoperability with jose", () => {
     const ours = new Verifier({ ...options, jwks: key.jwks });
     const token = await joseToken(key, {}, { typ: "JWT" });
     assert.equal(refusal(() => ours.verify(token)).code, "invalid_type");
+  });
+
+  test("a __proto__ claim stays an own property, never a prototype", async () => {
+    const key = await joseKey();
+    const ours = new Verifier({ ...options, jwks: key.jwks });
+    const hostile = JSON.parse('{"__proto__": {"admin": true}, "nested": {"__proto__": {"admin": true}}}');
+    const claims = ours.verify(await joseToken(key, hostile));
+    assert.equal(Object.getPrototypeOf(claims), Object.prototype);
+    assert.equal(claims.admin, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(claims, "__proto__").value, { admin: true });
+    assert.equal(Object.getPrototypeOf(claims.nested), Object.prototype);
+    assert.equal(claims.nested.admin, undefined);
   });
 
   test("jose verifies the token tollgate-core signed", async () => {
