@@ -277,7 +277,7 @@ fn strings(value: &JsValue, name: &str, lone: bool) -> Result<Vec<String>, JsVal
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
-    if lone && let Some(one) = value.as_string() {
+    if let Some(one) = value.as_string().filter(|_| lone) {
         return Ok(vec![one]);
     }
     let expected = || {
