@@ -1,21 +1,23 @@
 //! RFC 9068 access-token claims, read strictly.
 //!
-//! Every security claim has a typed field. The payload is read into an object that refuses
-//! repeated names (so `{"exp":1,"exp":2}` cannot mean different things to different
-//! parsers), then each registered claim must have its exact JSON type: times are JSON
-//! integers, never strings or floats.
+//! Every security claim has a typed field. The payload must be a JSON object that never
+//! repeats a name (so `{"exp":1,"exp":2}` cannot mean different things to different
+//! parsers), and each registered claim must have its exact JSON type: times are JSON
+//! integers, never strings or floats. Other claims are kept as their JSON text.
 
-use alloc::{collections::BTreeMap, string::String, vec::Vec};
-use core::fmt;
+use alloc::{boxed::Box, collections::BTreeMap, string::String, vec::Vec};
 
 use serde::{
-    Deserialize, Deserializer, Serialize, Serializer,
-    de::{MapAccess, Visitor},
-    ser::SerializeMap,
+    Serialize, Serializer,
+    de::{Error as _, MapAccess},
+    ser::{Error as _, SerializeMap},
 };
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::error::{ClaimsError, SignError};
+use crate::{
+    error::{ClaimsError, SignError},
+    json::{self, Member, Members},
+};
 
 /// Registered claim names with a typed field in [`Claims`].
 pub const REGISTERED: [&str; 9] = [
@@ -58,6 +60,37 @@ impl Serialize for Audience {
     }
 }
 
+/// The value of an extra claim: its JSON text, exactly as the token carries it.
+///
+/// In verified claims it is the text that was signed and checked as strictly as the rest
+/// of the payload; read it with any JSON parser (`serde_json::from_str(raw.get())`,
+/// JavaScript's `JSON.parse`). Equality compares the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawJson(Box<str>);
+
+impl RawJson {
+    /// `value` serialised by serde_json, e.g. `RawJson::from_value(&json!({"id": 7}))`.
+    pub fn from_value<T: Serialize + ?Sized>(value: &T) -> Result<Self, SignError> {
+        serde_json::to_string(value)
+            .map(|text| Self(text.into_boxed_str()))
+            .map_err(|_| SignError::Serialize)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for RawJson {
+    /// Writes the text unchanged (serde_json's raw-value protocol).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RawValue::from_string(self.0.clone().into())
+            .map_err(S::Error::custom)?
+            .serialize(s)
+    }
+}
+
 /// The claims of a Tollgate access token (RFC 9068 §2.2).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
@@ -81,7 +114,7 @@ pub struct Claims {
     /// `scope`: space-delimited scopes (RFC 8693 §4.2).
     pub scope: Option<String>,
     /// Every other claim, by name.
-    pub extra: BTreeMap<String, Value>,
+    pub extra: BTreeMap<String, RawJson>,
 }
 
 impl Claims {
@@ -127,25 +160,19 @@ impl Claims {
 
     /// Reads claims from a JSON payload, refusing repeated names and mistyped claims.
     pub fn from_json(payload: &[u8]) -> Result<Self, ClaimsError> {
-        let StrictObject(mut object) =
-            serde_json::from_slice(payload).map_err(|_| ClaimsError::Malformed)?;
-        let mut take = |name: &str| object.remove(name);
-        let claims = Self {
-            iss: string(take("iss"))?,
-            sub: string(take("sub"))?,
-            aud: audience(take("aud"))?,
-            exp: integer(take("exp"))?.ok_or_else(|| ClaimsError::MissingClaim("exp".into()))?,
-            nbf: integer(take("nbf"))?,
-            iat: integer(take("iat"))?,
-            jti: string(take("jti"))?,
-            client_id: string(take("client_id"))?,
-            scope: string(take("scope"))?,
-            extra: BTreeMap::new(),
-        };
-        Ok(Self {
-            extra: object,
-            ..claims
-        })
+        let Reader {
+            mut claims, exp, ..
+        } = json::object::<Reader>(payload).ok_or(ClaimsError::Malformed)?;
+        // The reader checked the extra claims; now keep their text.
+        if !claims.extra.is_empty() {
+            for (name, text) in json::members(payload).ok_or(ClaimsError::Malformed)? {
+                if let Some(value) = claims.extra.get_mut(&name) {
+                    *value = RawJson(text.into());
+                }
+            }
+        }
+        let exp = exp.ok_or_else(|| ClaimsError::MissingClaim("exp".into()))?;
+        Ok(Self { exp, ..claims })
     }
 
     /// Serialises the claims as a JSON object, refusing extras that shadow a typed claim.
@@ -192,60 +219,48 @@ impl Serialize for Claims {
     }
 }
 
-fn string(value: Option<Value>) -> Result<Option<String>, ClaimsError> {
-    match value {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ClaimsError::Malformed),
-    }
+/// The payload read member by member; any error refuses it as `malformed`.
+#[derive(Default)]
+struct Reader {
+    claims: Claims,
+    exp: Option<i64>,
+    /// One bit per [`REGISTERED`] claim already read.
+    seen: u16,
 }
 
-/// A JSON integer in `i64` range; floats such as `1.0` or `1e300` are refused.
-fn integer(value: Option<Value>) -> Result<Option<i64>, ClaimsError> {
-    match value {
-        None => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or(ClaimsError::Malformed),
-        Some(_) => Err(ClaimsError::Malformed),
-    }
-}
-
-fn audience(value: Option<Value>) -> Result<Audience, ClaimsError> {
-    Ok(Audience(match value {
-        None => Vec::new(),
-        Some(Value::String(s)) => alloc::vec![s],
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Ok(s),
-                _ => Err(ClaimsError::Malformed),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(ClaimsError::Malformed),
-    }))
-}
-
-/// A JSON object whose member names are unique at the top level.
-pub(crate) struct StrictObject(pub(crate) BTreeMap<String, Value>);
-
-impl<'de> Deserialize<'de> for StrictObject {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = StrictObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object with unique member names")
+impl Members for Reader {
+    fn member<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: String,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let Some(bit) = REGISTERED.iter().position(|r| *r == name) else {
+            if self.claims.extra.contains_key(&name) {
+                return Err(A::Error::custom("repeated claim"));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
-                let mut object = BTreeMap::new();
-                while let Some((key, value)) = access.next_entry::<String, Value>()? {
-                    if object.contains_key(&key) {
-                        return Err(serde::de::Error::custom("duplicate member"));
-                    }
-                    object.insert(key, value);
-                }
-                Ok(StrictObject(object))
-            }
+            // Checked in full here; its text is taken afterwards (`json::members`).
+            map.next_value::<Member>()?;
+            self.claims.extra.insert(name, RawJson(Box::default()));
+            return Ok(());
+        };
+        if self.seen & (1 << bit) != 0 {
+            return Err(A::Error::custom("repeated claim"));
         }
-        d.deserialize_map(ObjectVisitor)
+        self.seen |= 1 << bit;
+        let c = &mut self.claims;
+        match (name.as_str(), map.next_value::<Member>()?) {
+            ("iss", Member::Str(s)) => c.iss = Some(s),
+            ("sub", Member::Str(s)) => c.sub = Some(s),
+            ("jti", Member::Str(s)) => c.jti = Some(s),
+            ("client_id", Member::Str(s)) => c.client_id = Some(s),
+            ("scope", Member::Str(s)) => c.scope = Some(s),
+            ("aud", Member::Str(s)) => c.aud = Audience(alloc::vec![s]),
+            ("aud", Member::Strings(all)) => c.aud = Audience(all),
+            ("exp", Member::Int(t)) => self.exp = Some(t),
+            ("nbf", Member::Int(t)) => c.nbf = Some(t),
+            ("iat", Member::Int(t)) => c.iat = Some(t),
+            _ => return Err(A::Error::custom("mistyped claim")),
+        }
+        Ok(())
     }
 }

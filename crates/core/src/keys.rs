@@ -1,15 +1,15 @@
 //! Ed25519 keys: the signing key with its `kid`, and RFC 8037 OKP JWKs and key sets.
 
-use alloc::{
-    string::{String, ToString},
-    vec::Vec,
-};
+use alloc::{string::String, vec::Vec};
 use core::fmt;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::VerifyingKey;
 use jwt_compact::{AlgorithmExt as _, Header};
-use serde::{Deserialize, Serialize};
+use serde::{
+    Serialize,
+    de::{Error, IgnoredAny, MapAccess},
+};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -17,6 +17,7 @@ use crate::{
     alg::{ALG, StrictEd25519},
     claims::Claims,
     error::{KeyError, SignError},
+    json::{self, Member, Members, Objects},
 };
 
 /// The JOSE `typ` of every token Tollgate signs (RFC 9068 §2.1).
@@ -111,13 +112,13 @@ impl Jwk {
 
     /// Reads one public JWK, with the checks of [`Jwks::from_json`].
     pub fn from_json(json: &str) -> Result<Self, KeyError> {
-        let raw: RawJwk = serde_json::from_str(json).map_err(|_| KeyError::Malformed)?;
+        let raw = json::object::<RawJwk>(json.as_bytes()).ok_or(KeyError::Malformed)?;
         raw.into_jwk()
     }
 
     /// The JWK as a JSON value: `kty`, `crv`, `x`, `kid`, `alg`, `use`.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(RawJwk::from(self)).unwrap_or(Value::Null)
+        serde_json::to_value(PublicJwk::from(self)).unwrap_or(Value::Null)
     }
 }
 
@@ -149,9 +150,10 @@ impl Jwks {
     /// Reads `{"keys":[...]}`. Refuses keys that are not Ed25519 signature keys, bad or
     /// weak (small-order) points, private members, and repeated `kid`s.
     pub fn from_json(json: &str) -> Result<Self, KeyError> {
-        let raw: RawJwks = serde_json::from_str(json).map_err(|_| KeyError::Malformed)?;
+        let raw = json::object::<RawJwks>(json.as_bytes()).ok_or(KeyError::Malformed)?;
         Self::new(
             raw.keys
+                .unwrap_or_default()
                 .into_iter()
                 .map(RawJwk::into_jwk)
                 .collect::<Result<_, _>>()?,
@@ -160,8 +162,12 @@ impl Jwks {
 
     /// The set as JSON, ready to publish or embed.
     pub fn to_json(&self) -> String {
-        let keys: Vec<RawJwk> = self.keys.iter().map(RawJwk::from).collect();
-        serde_json::to_string(&RawJwks { keys }).unwrap_or_default()
+        #[derive(Serialize)]
+        struct PublicJwks<'a> {
+            keys: Vec<PublicJwk<'a>>,
+        }
+        let keys = self.keys.iter().map(PublicJwk::from).collect();
+        serde_json::to_string(&PublicJwks { keys }).unwrap_or_default()
     }
 
     /// The keys in publication order.
@@ -180,37 +186,122 @@ impl Jwks {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+/// A key set as read: `keys` once; other members are skipped unread, as serde's derived
+/// readers skip unknown fields.
+#[derive(Default)]
 struct RawJwks {
-    keys: Vec<RawJwk>,
+    keys: Option<Vec<RawJwk>>,
 }
 
-#[derive(Deserialize, Serialize)]
+impl Members for RawJwks {
+    fn member<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: String,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        if name != "keys" {
+            map.next_value::<IgnoredAny>()?;
+        } else if self.keys.is_some() {
+            return Err(A::Error::custom("repeated member"));
+        } else {
+            self.keys = Some(map.next_value::<Objects<RawJwk>>()?.0);
+        }
+        Ok(())
+    }
+
+    fn complete(&self) -> bool {
+        self.keys.is_some()
+    }
+}
+
+/// The JWK members read; a bit each in [`RawJwk::seen`].
+const JWK_MEMBERS: [&str; 8] = ["kty", "crv", "x", "d", "kid", "alg", "use", "key_ops"];
+
+/// A JWK as read: `kty` a string; `crv`, `x`, `kid`, `alg`, `use` strings or `null`;
+/// `key_ops` an array of strings or `null`; `d` any JSON but `null` marks a private key;
+/// none repeated. Other members are skipped unread.
+#[derive(Default)]
 struct RawJwk {
-    kty: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kty: Option<String>,
     crv: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     x: Option<String>,
-    #[serde(default, skip_serializing)]
-    d: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private: bool,
     kid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     alg: Option<String>,
-    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
     use_: Option<String>,
-    #[serde(default, skip_serializing)]
     key_ops: Option<Vec<String>>,
+    seen: u8,
+}
+
+impl Members for RawJwk {
+    fn member<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: String,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let Some(bit) = JWK_MEMBERS.iter().position(|m| *m == name) else {
+            map.next_value::<IgnoredAny>()?;
+            return Ok(());
+        };
+        if self.seen & (1 << bit) != 0 {
+            return Err(A::Error::custom("repeated member"));
+        }
+        self.seen |= 1 << bit;
+        match (name.as_str(), map.next_value::<Member>()?) {
+            ("d", Member::Null) => {}
+            ("d", _) => self.private = true,
+            ("kty", Member::Str(s)) => self.kty = Some(s),
+            ("kty", _) => return Err(A::Error::custom("mistyped member")),
+            (_, Member::Null) => {}
+            ("key_ops", Member::Strings(ops)) => self.key_ops = Some(ops),
+            ("crv", Member::Str(s)) => self.crv = Some(s),
+            ("x", Member::Str(s)) => self.x = Some(s),
+            ("kid", Member::Str(s)) => self.kid = Some(s),
+            ("alg", Member::Str(s)) => self.alg = Some(s),
+            ("use", Member::Str(s)) => self.use_ = Some(s),
+            _ => return Err(A::Error::custom("mistyped member")),
+        }
+        Ok(())
+    }
+
+    fn complete(&self) -> bool {
+        self.kty.is_some()
+    }
+}
+
+/// A public key as published by [`Jwks::to_json`] and [`Jwk::to_value`].
+#[derive(Serialize)]
+struct PublicJwk<'a> {
+    kty: &'static str,
+    crv: &'static str,
+    x: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+    alg: &'static str,
+    #[serde(rename = "use")]
+    use_: &'static str,
+}
+
+impl<'a> From<&'a Jwk> for PublicJwk<'a> {
+    fn from(jwk: &'a Jwk) -> Self {
+        Self {
+            kty: "OKP",
+            crv: "Ed25519",
+            x: Base64UrlUnpadded::encode_string(jwk.key.as_bytes()),
+            kid: jwk.kid.as_deref(),
+            alg: ALG,
+            use_: "sig",
+        }
+    }
 }
 
 impl RawJwk {
     fn into_jwk(self) -> Result<Jwk, KeyError> {
         let name = self.kid.clone().unwrap_or_default();
-        if self.d.is_some() {
+        if self.private {
             return Err(KeyError::PrivateKey(name));
         }
-        if self.kty != "OKP" || self.crv.as_deref() != Some("Ed25519") {
+        if self.kty.as_deref() != Some("OKP") || self.crv.as_deref() != Some("Ed25519") {
             return Err(KeyError::Unsupported(alloc::format!(
                 "{name:?} is not an OKP Ed25519 key"
             )));
@@ -238,20 +329,5 @@ impl RawJwk {
         }
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::InvalidKey(name))?;
         Jwk::new(self.kid, key)
-    }
-}
-
-impl From<&Jwk> for RawJwk {
-    fn from(jwk: &Jwk) -> Self {
-        Self {
-            kty: "OKP".to_string(),
-            crv: Some("Ed25519".to_string()),
-            x: Some(Base64UrlUnpadded::encode_string(jwk.key.as_bytes())),
-            d: None,
-            kid: jwk.kid.clone(),
-            alg: Some(ALG.to_string()),
-            use_: Some("sig".to_string()),
-            key_ops: None,
-        }
     }
 }

@@ -80,12 +80,14 @@ mod alg;
 pub mod bearer;
 mod claims;
 mod error;
+mod header;
+mod json;
 mod keys;
 mod verify;
 
 pub use crate::{
     alg::{ALG, StrictEd25519},
-    claims::{Audience, Claims, REGISTERED, RFC9068_REQUIRED},
+    claims::{Audience, Claims, REGISTERED, RFC9068_REQUIRED, RawJson},
     error::{ClaimsError, FormatError, KeyError, SignError, SignatureError, VerifyError},
     keys::{Jwk, Jwks, SigningKey, TOKEN_TYPE},
     verify::{AccessToken, DEFAULT_MAX_TOKEN_SIZE, Policy, UntrustedToken, Verifier},

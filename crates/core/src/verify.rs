@@ -12,13 +12,13 @@ use alloc::{
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::Signature;
-use jwt_compact::{Algorithm as _, UntrustedToken as JoseToken};
-use serde_json::{Map, Value};
+use jwt_compact::Algorithm as _;
 
 use crate::{
     alg::{ALG, StrictEd25519},
     claims::{Claims, RFC9068_REQUIRED},
     error::{ClaimsError, FormatError, SignatureError, VerifyError},
+    header::Header,
     keys::{Jwk, Jwks, TOKEN_TYPE},
 };
 
@@ -164,31 +164,31 @@ impl Verifier {
         if token.len() > self.policy.max_token_size {
             return Err(FormatError::TooLarge);
         }
-        // jwt-compact splits exactly three segments and decodes each as strict unpadded
-        // base64url; its header type ignores `jku`, `jwk`, `x5u` and `x5c` for key choice.
-        let jose: JoseToken<'_, Map<String, Value>> =
-            JoseToken::try_from(token).map_err(|_| FormatError::Malformed)?;
-        if jose.algorithm() != ALG {
+        // Exactly three segments, each strict unpadded base64url (RFC 7515 §3.1, §2).
+        let (signed_part, signature) = token.rsplit_once('.').ok_or(FormatError::Malformed)?;
+        let (header, payload) = signed_part
+            .split_once('.')
+            .filter(|(_, payload)| !payload.contains('.'))
+            .ok_or(FormatError::Malformed)?;
+        let decode =
+            |segment| Base64UrlUnpadded::decode_vec(segment).map_err(|_| FormatError::Malformed);
+        let (header, payload, signature) = (decode(header)?, decode(payload)?, decode(signature)?);
+        let header = Header::from_json(&header).ok_or(FormatError::Malformed)?;
+        if header.alg.as_deref() != Some(ALG) {
             return Err(FormatError::AlgNotAllowed);
         }
-        let header = jose.header();
-        if header.other_fields.contains_key("crit") {
+        if header.crit {
             return Err(FormatError::CritUnsupported);
         }
         let key = self
             .keys
-            .select(header.key_id.as_deref())
+            .select(header.kid.as_deref())
             .ok_or(FormatError::UnknownKid)?;
-        let (signed_part, payload) = token
-            .rsplit_once('.')
-            .and_then(|(signed, _)| Some((signed, signed.split_once('.')?.1)))
-            .ok_or(FormatError::Malformed)?;
-        let payload = Base64UrlUnpadded::decode_vec(payload).map_err(|_| FormatError::Malformed)?;
         Ok(UntrustedToken {
             signed_part,
             payload,
-            signature: jose.signature_bytes().to_vec(),
-            token_type: header.token_type.clone(),
+            signature,
+            token_type: header.typ,
             key,
         })
     }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use common::{KID_A, NOW, SEED_A, b64, dalek, forge, header, jwks, key_a, signed, verifier};
 use proptest::prelude::*;
 use serde_json::Value;
-use tollgate_core::{Claims, Policy, REGISTERED, Verifier};
+use tollgate_core::{Claims, Policy, REGISTERED, RawJson, Verifier};
 
 /// A valid token and the verifier that accepts it, built once.
 fn fixture() -> &'static (Verifier, String) {
@@ -79,7 +79,10 @@ prop_compose! {
         claims.jti = Some(jti);
         claims.client_id = Some(client_id);
         claims.scope = Some(scope);
-        claims.extra = extra;
+        claims.extra = extra
+            .into_iter()
+            .map(|(name, value)| (name, RawJson::from_value(&value).expect("JSON")))
+            .collect();
         claims
     }
 }

@@ -10,7 +10,8 @@ use common::{
 };
 use serde_json::json;
 use tollgate_core::{
-    ClaimsError, FormatError, Policy, SignError, Verifier, VerifyError, bearer::BearerError,
+    ClaimsError, FormatError, Policy, RawJson, SignError, Verifier, VerifyError,
+    bearer::BearerError,
 };
 
 fn code(verifier: &Verifier, token: &str, now: i64) -> Option<&'static str> {
@@ -328,9 +329,8 @@ fn rfc6750_3_1_codes_and_mapping() {
 fn rfc9068_sign_then_verify_round_trip() {
     let key = key_a();
     let mut claims = typical_claims();
-    claims
-        .extra
-        .insert("tenant".into(), json!({"id": 7, "tags": ["a", "b"]}));
+    let tenant = RawJson::from_value(&json!({"id": 7, "tags": ["a", "b"]})).expect("JSON");
+    claims.extra.insert("tenant".into(), tenant);
     let token = key.sign(&claims).expect("signable");
     let (h, _, _) = common::segments(&token);
     // The header Tollgate signs (RFC 9068 §2.1, RFC 8037 §3.1).
@@ -359,7 +359,9 @@ fn rfc9068_sign_then_verify_round_trip() {
 fn rfc7519_4_sign_refuses_extras_that_shadow_registered_claims() {
     for name in tollgate_core::REGISTERED {
         let mut claims = typical_claims();
-        claims.extra.insert(name.into(), json!(1));
+        claims
+            .extra
+            .insert(name.into(), RawJson::from_value(&1).expect("JSON"));
         let err = key_a()
             .sign(&claims)
             .expect_err("shadowing a registered claim");

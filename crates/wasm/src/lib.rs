@@ -25,7 +25,6 @@
 //! ```
 
 use js_sys::{Array, JSON, Object};
-use serde_json::Value;
 use tollgate_core::{
     Claims, Jwks, KeyError, Policy, Verifier as CoreVerifier, VerifyError as CoreError,
     bearer::{self, BearerError, RequestError},
@@ -162,7 +161,7 @@ impl Verifier {
             .inner
             .verify_with_scopes(token, now.floor() as i64, &scopes)
             .map_err(|e| self.verify_error(&e, &scopes))?;
-        Ok(claims_to_js(verified.claims()))
+        claims_to_js(verified.claims())
     }
 
     fn verify_error(&self, error: &CoreError, scopes: &[String]) -> JsValue {
@@ -204,8 +203,9 @@ impl Verifier {
     }
 }
 
-/// The claims as a plain object, members in the order the core serialises them.
-fn claims_to_js(claims: &Claims) -> JsValue {
+/// The claims as a plain object, members in the order the core serialises them. Extra
+/// claims are the JSON text the core verified, so `JSON.parse` builds them.
+fn claims_to_js(claims: &Claims) -> Result<JsValue, JsValue> {
     let members = Array::new();
     let add = |name: &str, value: JsValue| {
         members.push(&Array::of2(&JsValue::from_str(name), &value));
@@ -238,25 +238,9 @@ fn claims_to_js(claims: &Claims) -> JsValue {
         }
     }
     for (name, value) in &claims.extra {
-        add(name, json_to_js(value));
+        add(name, JSON::parse(value.get())?);
     }
-    object(&members)
-}
-
-/// A JSON value as JS, the way `JSON.parse` would build it (numbers as doubles).
-fn json_to_js(value: &Value) -> JsValue {
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => items.iter().map(json_to_js).collect::<Array>().into(),
-        Value::Object(map) => object(
-            &map.iter()
-                .map(|(k, v)| Array::of2(&JsValue::from_str(k), &json_to_js(v)))
-                .collect(),
-        ),
-    }
+    Ok(object(&members))
 }
 
 /// `Object.fromEntries`: own data properties, so even a `__proto__` claim stays a claim.

@@ -12,7 +12,7 @@
 
 use serde_json::{Value, json};
 use tollgate_core::{
-    Claims, Jwks, Policy, SigningKey, Verifier, VerifyError,
+    Claims, Jwks, Policy, RawJson, SigningKey, Verifier, VerifyError,
     bearer::{self, BearerError},
 };
 
@@ -52,9 +52,14 @@ fn claims() -> Claims {
     claims.iat = Some(NOW - 60);
     claims.jti = Some("0b7e4c1d-answers".into());
     claims.scope = Some("orders:read orders:write".into());
-    claims.extra.insert("tenant".into(), json!("acme ☂"));
-    claims.extra.insert("tier".into(), json!(2));
-    claims.extra.insert("ratio".into(), json!(0.25));
+    for (name, value) in [
+        ("tenant", json!("acme ☂")),
+        ("tier", json!(2)),
+        ("ratio", json!(0.25)),
+    ] {
+        let raw = RawJson::from_value(&value).expect("JSON");
+        claims.extra.insert(name.into(), raw);
+    }
     claims
 }
 
