@@ -16,7 +16,7 @@
 use alloc::string::String;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::de::{Error, MapAccess};
+use serde::de::MapAccess;
 
 use crate::json::{self, Member, Members};
 
@@ -49,20 +49,21 @@ impl Members for Header {
         &mut self,
         name: String,
         map: &mut A,
-    ) -> Result<(), A::Error> {
+    ) -> Result<bool, A::Error> {
         let Some(bit) = KNOWN.iter().position(|k| *k == name) else {
             map.next_value::<Member>()?;
             self.crit |= name == "crit";
-            return Ok(());
+            return Ok(true);
         };
+        let value = map.next_value::<Member>()?;
         if self.seen & (1 << bit) != 0 {
-            return Err(A::Error::custom("repeated header member"));
+            return Ok(false);
         }
         self.seen |= 1 << bit;
-        let value = match map.next_value::<Member>()? {
+        let value = match value {
             Member::Str(s) => Some(s),
             Member::Null if name != "alg" => None,
-            _ => return Err(A::Error::custom("mistyped header member")),
+            _ => return Ok(false),
         };
         let acceptable = match name.as_str() {
             "cty" => value
@@ -72,16 +73,13 @@ impl Members for Header {
             "x5t#S256" => value.as_deref().is_none_or(|t| thumbprint(t, 32)),
             _ => true,
         };
-        if !acceptable {
-            return Err(A::Error::custom("unsupported header member"));
-        }
         match name.as_str() {
             "alg" => self.alg = value,
             "kid" => self.kid = value,
             "typ" => self.typ = value,
             _ => {}
         }
-        Ok(())
+        Ok(acceptable)
     }
 }
 

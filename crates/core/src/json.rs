@@ -137,9 +137,13 @@ fn after_whitespace(json: &[u8], at: usize) -> usize {
 
 /// Reads the members of a JSON object one at a time.
 pub(crate) trait Members: Default {
-    /// Reads the value of member `name` from `map`; an error refuses the whole object.
-    fn member<'de, A: MapAccess<'de>>(&mut self, name: String, map: &mut A)
-    -> Result<(), A::Error>;
+    /// Reads the value of member `name` from `map`, always consuming it; `Ok(false)`
+    /// refuses the whole object.
+    fn member<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: String,
+        map: &mut A,
+    ) -> Result<bool, A::Error>;
 
     /// Whether every required member was read.
     fn complete(&self) -> bool {
@@ -149,14 +153,19 @@ pub(crate) trait Members: Default {
 
 /// Reads `json`, which must be one JSON object, member by member into a `T`.
 pub(crate) fn object<T: Members>(json: &[u8]) -> Option<T> {
-    serde_json::from_slice::<Object<T>>(json).ok().map(|o| o.0)
+    serde_json::from_slice::<Object<T>>(json).ok()?.0
 }
 
-/// One JSON object read by `T`; any other JSON value is refused.
-pub(crate) struct Object<T>(pub(crate) T);
+// Refusals are values (`None`), not serde errors: every `serde::de::Error` constructor ends
+// in serde_json's `Error::custom`, whose message parsing is a few KiB of wasm. The refused
+// value is still read to its end, so only serde_json's own syntax errors ever occur.
 
-/// A JSON array of objects, each read by `T`; any other JSON value is refused.
-pub(crate) struct Objects<T>(pub(crate) Vec<T>);
+/// One JSON object read by `T`; `None` when it is another JSON value or `T` refused it.
+pub(crate) struct Object<T>(pub(crate) Option<T>);
+
+/// A JSON array of objects, each read by `T`; `None` when it is another JSON value or `T`
+/// refused an item.
+pub(crate) struct Objects<T>(pub(crate) Option<Vec<T>>);
 
 impl<'de, T: Members> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -174,15 +183,28 @@ struct ObjectVisitor<T>(PhantomData<T>);
 
 struct ObjectsVisitor<T>(PhantomData<T>);
 
-const MISTYPED: &str = "unexpected JSON type";
-
-/// Visitor methods that refuse a JSON value with a fixed message (see the module docs).
-macro_rules! refuse {
-    ($($method:ident($($arg:ty)?)),*) => {$(
-        fn $method<E: Error>(self $(, _: $arg)?) -> Result<Self::Value, E> {
-            Err(E::custom(MISTYPED))
+/// Visitor methods that refuse a scalar with `$refused`.
+macro_rules! refuse_scalars {
+    ($refused:expr) => {
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok($refused)
         }
-    )*};
+        fn visit_bool<E: Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($refused)
+        }
+        fn visit_i64<E: Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($refused)
+        }
+        fn visit_u64<E: Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($refused)
+        }
+        fn visit_f64<E: Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($refused)
+        }
+        fn visit_str<E: Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($refused)
+        }
+    };
 }
 
 impl<'de, T: Members> Visitor<'de> for ObjectVisitor<T> {
@@ -193,28 +215,28 @@ impl<'de, T: Members> Visitor<'de> for ObjectVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<T>, A::Error> {
-        let mut members = T::default();
+        let mut members = Some(T::default());
         while let Some(name) = map.next_key::<String>()? {
-            members.member(name, &mut map)?;
+            match &mut members {
+                Some(read) => {
+                    if !read.member(name, &mut map)? {
+                        members = None;
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
-        if !members.complete() {
-            return Err(A::Error::custom("missing member"));
-        }
-        Ok(Object(members))
+        Ok(Object(members.filter(T::complete)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Object<T>, A::Error> {
-        Err(A::Error::custom(MISTYPED))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Object<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Object(None))
     }
 
-    refuse!(
-        visit_unit(),
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str)
-    );
+    refuse_scalars!(Object(None));
 }
 
 impl<'de, T: Members> Visitor<'de> for ObjectsVisitor<T> {
@@ -225,23 +247,20 @@ impl<'de, T: Members> Visitor<'de> for ObjectsVisitor<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Objects<T>, A::Error> {
-        let mut all = Vec::new();
+        let mut all = Some(Vec::new());
         while let Some(Object(item)) = seq.next_element::<Object<T>>()? {
-            all.push(item);
+            match (item, &mut all) {
+                (Some(item), Some(all)) => all.push(item),
+                _ => all = None,
+            }
         }
         Ok(Objects(all))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Objects<T>, A::Error> {
-        Err(A::Error::custom(MISTYPED))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Objects<T>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Objects(None))
     }
 
-    refuse!(
-        visit_unit(),
-        visit_bool(bool),
-        visit_i64(i64),
-        visit_u64(u64),
-        visit_f64(f64),
-        visit_str(&str)
-    );
+    refuse_scalars!(Objects(None));
 }

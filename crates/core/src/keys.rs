@@ -8,7 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use jwt_compact::{AlgorithmExt as _, Header};
 use serde::{
     Serialize,
-    de::{Error, IgnoredAny, MapAccess},
+    de::{IgnoredAny, MapAccess},
 };
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -198,15 +198,16 @@ impl Members for RawJwks {
         &mut self,
         name: String,
         map: &mut A,
-    ) -> Result<(), A::Error> {
+    ) -> Result<bool, A::Error> {
         if name != "keys" {
             map.next_value::<IgnoredAny>()?;
-        } else if self.keys.is_some() {
-            return Err(A::Error::custom("repeated member"));
-        } else {
-            self.keys = Some(map.next_value::<Objects<RawJwk>>()?.0);
+            return Ok(true);
         }
-        Ok(())
+        let Objects(keys) = map.next_value()?;
+        // A first `keys` that is refused has already refused the set.
+        let repeated = self.keys.is_some();
+        self.keys = keys;
+        Ok(!repeated && self.keys.is_some())
     }
 
     fn complete(&self) -> bool {
@@ -238,20 +239,21 @@ impl Members for RawJwk {
         &mut self,
         name: String,
         map: &mut A,
-    ) -> Result<(), A::Error> {
+    ) -> Result<bool, A::Error> {
         let Some(bit) = JWK_MEMBERS.iter().position(|m| *m == name) else {
             map.next_value::<IgnoredAny>()?;
-            return Ok(());
+            return Ok(true);
         };
+        let value = map.next_value::<Member>()?;
         if self.seen & (1 << bit) != 0 {
-            return Err(A::Error::custom("repeated member"));
+            return Ok(false);
         }
         self.seen |= 1 << bit;
-        match (name.as_str(), map.next_value::<Member>()?) {
+        match (name.as_str(), value) {
             ("d", Member::Null) => {}
             ("d", _) => self.private = true,
             ("kty", Member::Str(s)) => self.kty = Some(s),
-            ("kty", _) => return Err(A::Error::custom("mistyped member")),
+            ("kty", _) => return Ok(false),
             (_, Member::Null) => {}
             ("key_ops", Member::Strings(ops)) => self.key_ops = Some(ops),
             ("crv", Member::Str(s)) => self.crv = Some(s),
@@ -259,9 +261,9 @@ impl Members for RawJwk {
             ("kid", Member::Str(s)) => self.kid = Some(s),
             ("alg", Member::Str(s)) => self.alg = Some(s),
             ("use", Member::Str(s)) => self.use_ = Some(s),
-            _ => return Err(A::Error::custom("mistyped member")),
+            _ => return Ok(false),
         }
-        Ok(())
+        Ok(true)
     }
 
     fn complete(&self) -> bool {
