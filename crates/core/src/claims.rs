@@ -69,7 +69,8 @@ impl Serialize for Audience {
 pub struct RawJson(Box<str>);
 
 impl RawJson {
-    /// `value` serialised by serde_json, e.g. `RawJson::from_value(&json!({"id": 7}))`.
+    /// `value` serialised by serde_json, e.g. `RawJson::from_value(&json!({"id": 7}))`; a
+    /// serde_json `RawValue` keeps its text.
     pub fn from_value<T: Serialize + ?Sized>(value: &T) -> Result<Self, SignError> {
         serde_json::to_string(value)
             .map(|text| Self(text.into_boxed_str()))
@@ -113,7 +114,7 @@ pub struct Claims {
     pub client_id: Option<String>,
     /// `scope`: space-delimited scopes (RFC 8693 §4.2).
     pub scope: Option<String>,
-    /// Every other claim, by name.
+    /// Every other claim, by name, as its JSON text.
     pub extra: BTreeMap<String, RawJson>,
 }
 
@@ -219,7 +220,7 @@ impl Serialize for Claims {
     }
 }
 
-/// The payload read member by member; any error refuses it as `malformed`.
+/// The payload read member by member; a refused member makes it `malformed`.
 #[derive(Default)]
 struct Reader {
     claims: Claims,
@@ -261,5 +262,53 @@ impl Members for Reader {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::{format, string::String};
+
+    use super::{Claims, ClaimsError};
+
+    fn read(payload: &str) -> Result<Claims, ClaimsError> {
+        Claims::from_json(payload.as_bytes())
+    }
+
+    fn nested(depth: usize) -> String {
+        format!(
+            r#"{{"exp":1,"x":{}{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn rfc7519_4_3_extra_claims_are_read_strictly_and_kept_as_text() {
+        let claims =
+            read(r#"{"exp":1, "t\u0065nant" : {"a" : [1, 2.5e3]} ,"n":null}"#).expect("valid");
+        assert_eq!(claims.extra["tenant"].get(), r#"{"a" : [1, 2.5e3]}"#);
+        assert_eq!(claims.extra["n"].get(), "null");
+        // serde_json's own limit of 128 levels, counted from the payload object.
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(126)).is_ok());
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(127)).is_err());
+        assert!(read(&nested(126)).is_ok());
+        for bad in [
+            nested(127),
+            r#"{"exp":1,"x":"\ud800"}"#.into(),
+            r#"{"exp":1,"x":[1e400]}"#.into(),
+            r#"{"exp":1,"x":{"\udc00":1}}"#.into(),
+            r#"{"exp":1,"a":1,"\u0061":2}"#.into(),
+            r#"{"exp":-0}"#.into(),
+            r#"{"exp":1,"iss":null}"#.into(),
+            r#"{"exp":1,"aud":["a",["b"]]}"#.into(),
+            r#"{"exp":1} {}"#.into(),
+        ] {
+            assert_eq!(read(&bad), Err(ClaimsError::Malformed), "{bad}");
+        }
+        assert_eq!(
+            read(r#"{"x":1}"#),
+            Err(ClaimsError::MissingClaim("exp".into()))
+        );
     }
 }

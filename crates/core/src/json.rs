@@ -1,10 +1,12 @@
-//! Strict reading of the JOSE header and the claims, over serde_json.
+//! Strict reading of the JOSE header, the claims and key sets, over serde_json.
 //!
-//! Every value is read with serde_json's `deserialize_any`, so every check of a full parse
+//! Values are read with serde_json's `deserialize_any`, so every check of a full parse
 //! applies: UTF-8, escapes and surrogate pairs in strings, numbers in range, nesting
-//! limited to 128. Types are then decided here, not by serde: its type-mismatch errors
-//! describe the value they met (`invalid type: floating point ...`), and that formatting
-//! code would be most of the JSON layer's size in the WebAssembly build.
+//! limited to 128. (Key sets skip members they do not know with `IgnoredAny`, unchecked,
+//! as serde's derived readers did.) Types are then decided here, not by serde: its
+//! type-mismatch errors describe the value they met (`invalid type: floating point ...`),
+//! and that formatting code would be most of the JSON layer's size in the WebAssembly
+//! build.
 
 use alloc::{string::String, vec::Vec};
 use core::{fmt, marker::PhantomData};

@@ -237,6 +237,14 @@ fn rfc7517_5_set_shape_and_kid_rules() {
         (r#"{"key":[]}"#.to_string(), "jwks_malformed"),
         (format!("[{a}]"), "jwks_malformed"),
         ("not json".to_string(), "jwks_malformed"),
+        // RFC 7517 §4, §5: a JWK and a set are JSON objects, never arrays of their members.
+        (
+            format!(r#"{{"keys":[["OKP","Ed25519",{}]]}}"#, a["x"]),
+            "jwks_malformed",
+        ),
+        (r#"{"keys":[],"keys":[]}"#.to_string(), "jwks_malformed"),
+        // Unknown members are skipped unread, as before.
+        (format!(r#"{{"keys":[{a}],"other":"\ud800"}}"#), "ok"),
         (format!(r#"{{"keys":[{a},{b}]}}"#), "ok"),
         (format!(r#"{{"keys":[{no_kid}]}}"#), "ok"),
     ];
