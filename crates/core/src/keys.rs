@@ -11,6 +11,7 @@ use serde::{
     de::{IgnoredAny, MapAccess},
 };
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -110,6 +111,14 @@ impl Jwk {
         &self.key
     }
 
+    /// The RFC 7638 JWK thumbprint (SHA-256, base64url): a stable, collision-free `kid`.
+    pub fn thumbprint(&self) -> String {
+        let x = Base64UrlUnpadded::encode_string(self.key.as_bytes());
+        // The required members in lexicographic order, no whitespace (RFC 7638 §3.2).
+        let canonical = alloc::format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+        Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()))
+    }
+
     /// Reads one public JWK, with the checks of [`Jwks::from_json`].
     pub fn from_json(json: &str) -> Result<Self, KeyError> {
         let raw = json::object::<RawJwk>(json.as_bytes()).ok_or(KeyError::Malformed)?;
@@ -138,9 +147,8 @@ impl Jwks {
             return Err(KeyError::MissingKid);
         }
         for (i, key) in keys.iter().enumerate() {
-            if let Some(kid) = &key.kid
-                && keys[..i].iter().any(|k| k.kid.as_ref() == Some(kid))
-            {
+            let Some(kid) = &key.kid else { continue };
+            if keys[..i].iter().any(|k| k.kid.as_ref() == Some(kid)) {
                 return Err(KeyError::DuplicateKid(kid.clone()));
             }
         }

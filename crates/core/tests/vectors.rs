@@ -66,6 +66,16 @@ fn rfc8037_a2_public_jwk_is_read() {
 }
 
 #[test]
+fn rfc8037_a3_thumbprint_of_the_public_jwk() {
+    // RFC 8037 A.3 (computing the RFC 7638 thumbprint of the A.2 key).
+    let jwk = Jwk::from_json(RFC8037_PUBLIC_JWK).expect("RFC 8037 A.2 is a valid public JWK");
+    assert_eq!(
+        jwk.thumbprint(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
+}
+
+#[test]
 fn rfc8037_a1_private_jwk_is_refused_in_a_public_set() {
     let err = Jwk::from_json(RFC8037_PRIVATE_JWK).expect_err("A.1 carries d");
     assert_eq!(err.code(), "jwk_private");
