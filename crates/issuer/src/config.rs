@@ -62,7 +62,7 @@ impl Settings {
     }
 }
 
-/// The optional TOML file; every key is optional.
+/// One layer of settings, every key optional: the TOML file, or flags and environment.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -91,6 +91,23 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
+    /// This layer over `lower`: each key from here when set, else from `lower`.
+    fn over(self, lower: Self) -> Self {
+        Self {
+            database: self.database.or(lower.database),
+            issuer: self.issuer.or(lower.issuer),
+            listen: self.listen.or(lower.listen),
+            token_paths: self.token_paths.or(lower.token_paths),
+            lockout_threshold: self.lockout_threshold.or(lower.lockout_threshold),
+            lockout_base_secs: self.lockout_base_secs.or(lower.lockout_base_secs),
+            lockout_max_secs: self.lockout_max_secs.or(lower.lockout_max_secs),
+            invalid_client_status: self.invalid_client_status.or(lower.invalid_client_status),
+            key_reload_secs: self.key_reload_secs.or(lower.key_reload_secs),
+            jwks_max_age_secs: self.jwks_max_age_secs.or(lower.jwks_max_age_secs),
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+
     /// Reads and parses a TOML file.
     pub fn read(path: &Path) -> Result<Self, SetupError> {
         let text = std::fs::read_to_string(path)
@@ -100,32 +117,9 @@ impl FileConfig {
     }
 }
 
-/// Values given by flags or environment (clap resolved those two already).
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    /// `--database` / `TOLLGATE_DATABASE_URL`.
-    pub database: Option<String>,
-    /// `--issuer` / `TOLLGATE_ISSUER`.
-    pub issuer: Option<String>,
-    /// `--listen` / `TOLLGATE_LISTEN`.
-    pub listen: Option<String>,
-    /// `--token-paths` / `TOLLGATE_TOKEN_PATHS`.
-    pub token_paths: Option<Vec<String>>,
-    /// `TOLLGATE_LOCKOUT_THRESHOLD`.
-    pub lockout_threshold: Option<u32>,
-    /// `TOLLGATE_LOCKOUT_BASE_SECS`.
-    pub lockout_base_secs: Option<u64>,
-    /// `TOLLGATE_LOCKOUT_MAX_SECS`.
-    pub lockout_max_secs: Option<u64>,
-    /// `TOLLGATE_INVALID_CLIENT_STATUS`.
-    pub invalid_client_status: Option<u16>,
-    /// `TOLLGATE_KEY_RELOAD_SECS`.
-    pub key_reload_secs: Option<u64>,
-    /// `TOLLGATE_JWKS_MAX_AGE_SECS`.
-    pub jwks_max_age_secs: Option<u64>,
-    /// `TOLLGATE_LOG_FORMAT`.
-    pub log_format: Option<String>,
-}
+/// Values given by flags or environment (clap resolved those two already): the same
+/// keys as the file, one layer above it.
+pub type Overrides = FileConfig;
 
 /// The merged configuration.
 #[derive(Clone, Debug)]
@@ -144,19 +138,11 @@ pub struct Config {
 impl Config {
     /// Merges flags/env over the file over defaults, and validates the result.
     pub fn resolve(over: Overrides, file: FileConfig) -> Result<Self, SetupError> {
+        let layer = over.over(file);
         let mut settings = Settings::new("");
-        let threshold = over
-            .lockout_threshold
-            .or(file.lockout_threshold)
-            .unwrap_or(5);
-        let base = over
-            .lockout_base_secs
-            .or(file.lockout_base_secs)
-            .unwrap_or(30);
-        let max = over
-            .lockout_max_secs
-            .or(file.lockout_max_secs)
-            .unwrap_or(900);
+        let threshold = layer.lockout_threshold.unwrap_or(5);
+        let base = layer.lockout_base_secs.unwrap_or(30);
+        let max = layer.lockout_max_secs.unwrap_or(900);
         if threshold == 0 || base == 0 {
             return Err(SetupError::Config(
                 "lockout threshold and base must be at least 1".into(),
@@ -167,29 +153,20 @@ impl Config {
             base_ms: secs_to_ms(base),
             max_ms: secs_to_ms(max.max(base)),
         };
-        settings.invalid_client_status =
-            match over.invalid_client_status.or(file.invalid_client_status) {
-                None | Some(401) => StatusCode::UNAUTHORIZED,
-                Some(400) => StatusCode::BAD_REQUEST,
-                Some(other) => {
-                    return Err(SetupError::Config(format!(
-                        "invalid_client status must be 401 or 400, not {other}"
-                    )));
-                }
-            };
-        let paths = over.token_paths.or(file.token_paths).unwrap_or_default();
+        settings.invalid_client_status = match layer.invalid_client_status {
+            None | Some(401) => StatusCode::UNAUTHORIZED,
+            Some(400) => StatusCode::BAD_REQUEST,
+            Some(other) => {
+                return Err(SetupError::Config(format!(
+                    "invalid_client status must be 401 or 400, not {other}"
+                )));
+            }
+        };
+        let paths = layer.token_paths.unwrap_or_default();
         settings.token_paths = token_paths(paths)?;
-        settings.key_reload = Duration::from_secs(
-            over.key_reload_secs
-                .or(file.key_reload_secs)
-                .unwrap_or(5)
-                .max(1),
-        );
-        settings.jwks_max_age = over
-            .jwks_max_age_secs
-            .or(file.jwks_max_age_secs)
-            .unwrap_or(300);
-        let log_json = match over.log_format.or(file.log_format).as_deref() {
+        settings.key_reload = Duration::from_secs(layer.key_reload_secs.unwrap_or(5).max(1));
+        settings.jwks_max_age = layer.jwks_max_age_secs.unwrap_or(300);
+        let log_json = match layer.log_format.as_deref() {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => {
@@ -199,15 +176,9 @@ impl Config {
             }
         };
         Ok(Self {
-            database: over
-                .database
-                .or(file.database)
-                .unwrap_or_else(|| DEFAULT_DATABASE.into()),
-            issuer: over.issuer.or(file.issuer).filter(|s| !s.is_empty()),
-            listen: over
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            database: layer.database.unwrap_or_else(|| DEFAULT_DATABASE.into()),
+            issuer: layer.issuer.filter(|s| !s.is_empty()),
+            listen: layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
             log_json,
             settings,
         })

@@ -146,9 +146,9 @@ impl Server {
             .unwrap()
     }
 
-    /// A verifier for this server's tokens, from its published JWKS.
-    pub(crate) async fn verifier(&self) -> Verifier {
-        let jwks = http()
+    /// The key set this server publishes.
+    pub(crate) async fn jwks(&self) -> Jwks {
+        let text = http()
             .get(self.url("/.well-known/jwks.json"))
             .send()
             .await
@@ -156,10 +156,12 @@ impl Server {
             .text()
             .await
             .unwrap();
-        Verifier::new(
-            Jwks::from_json(&jwks).unwrap(),
-            Policy::default().issuer(&self.base),
-        )
+        Jwks::from_json(&text).unwrap()
+    }
+
+    /// A verifier for this server's tokens, from its published JWKS.
+    pub(crate) async fn verifier(&self) -> Verifier {
+        Verifier::new(self.jwks().await, Policy::default().issuer(&self.base))
     }
 }
 

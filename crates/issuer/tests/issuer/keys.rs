@@ -11,21 +11,9 @@ use tollgate_issuer::{
     store::{SqliteStore, Store},
 };
 
-use crate::common::{Server, Setup, expect_token, http, manual_clock};
+use crate::common::{Server, Setup, expect_token, manual_clock};
 
 const GRANT: &str = "grant_type=client_credentials";
-
-async fn jwks(server: &Server) -> Jwks {
-    let text = http()
-        .get(server.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    Jwks::from_json(&text).unwrap()
-}
 
 fn kids(jwks: &Jwks) -> Vec<String> {
     jwks.keys()
@@ -53,23 +41,23 @@ async fn a_rotated_key_is_published_before_it_signs_and_retired_after_the_last_t
     let server = Server::start_with(dir.path(), setup).await;
     let (id, secret) = server.default_client().await;
     let old = token_kid(&server, &id, &secret).await;
-    assert_eq!(kids(&jwks(&server).await), [old.as_str()]);
+    assert_eq!(kids(&server.jwks().await), [old.as_str()]);
 
     let new = admin::rotate_keys(&server.state, 600).await.unwrap();
     assert_eq!(new.state, KeyState::Pending);
     // Visible in the JWKS at once, not used yet.
-    assert_eq!(kids(&jwks(&server).await), [old.clone(), new.kid.clone()]);
+    assert_eq!(kids(&server.jwks().await), [old.clone(), new.kid.clone()]);
     assert_eq!(token_kid(&server, &id, &secret).await, old);
 
     clock.advance_ms(600_000);
     server.state.keys().reload(clock.now()).await.unwrap();
     assert_eq!(token_kid(&server, &id, &secret).await, new.kid);
-    assert_eq!(kids(&jwks(&server).await), [new.kid.clone(), old.clone()]);
+    assert_eq!(kids(&server.jwks().await), [new.kid.clone(), old.clone()]);
 
     // The old key leaves once the longest token it signed (3600 s) has expired.
     clock.advance_ms((3600 + RETIRE_GRACE_SECS) * 1000);
     server.state.keys().reload(clock.now()).await.unwrap();
-    assert_eq!(kids(&jwks(&server).await), [new.kid.as_str()]);
+    assert_eq!(kids(&server.jwks().await), [new.kid.as_str()]);
     let plan = admin::list_keys(&server.state).await.unwrap();
     assert_eq!(
         plan.iter().find(|k| k.kid == old).unwrap().state,
