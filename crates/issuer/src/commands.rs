@@ -11,7 +11,7 @@ use crate::{
     AppState,
     admin::{self, ClientSpec, ClientView},
     cli::{Cli, ClientCommand, Command, KeysCommand},
-    config::{Config, FileConfig},
+    config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
     keys::KeyInfo,
     seal::MasterKey,
@@ -28,22 +28,26 @@ pub const DEMO_CLIENT_ID: &str = "demo";
 /// Runs a parsed command line.
 pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     let file = match &cli.global.config {
-        Some(path) => FileConfig::read(path)?,
-        None => FileConfig::default(),
+        Some(path) => config::read_file(path)?,
+        None => Layer::default(),
     };
-    let listen = match &cli.command {
-        Command::Serve { listen } | Command::Quickstart { listen } => listen.clone(),
-        _ => None,
+    let server = match &cli.command {
+        Command::Serve(args) | Command::Quickstart(args) => args.clone(),
+        _ => ServerArgs::default(),
     };
-    let config = Config::resolve(cli.global.overrides(listen), file)?;
-    telemetry::init(config.log_json);
+    let flags = Layer {
+        store: cli.global.store.clone(),
+        server,
+    };
+    let config = Config::resolve(flags, file)?;
+    telemetry::init(config.log_format == LogFormat::Json);
     let master = match std::env::var("TOLLGATE_MASTER_KEY") {
         Ok(value) if !value.trim().is_empty() => Some(MasterKey::from_base64(&value)?),
         _ => None,
     };
     match cli.command {
-        Command::Serve { .. } => serve(&config, master).await,
-        Command::Quickstart { .. } => quickstart(&config, master).await,
+        Command::Serve(_) => serve(&config, master).await,
+        Command::Quickstart(_) => quickstart(&config, master).await,
         Command::Client(command) => client(&open(&config, master, None).await?, command).await,
         Command::Keys(command) => keys(&open(&config, master, None).await?, command).await,
         Command::Jwks => {
@@ -60,8 +64,12 @@ async fn open(
     master: Option<MasterKey>,
     bound: Option<SocketAddr>,
 ) -> Result<AppState, SetupError> {
-    let store = Arc::new(SqliteStore::open(&config.database).await?);
-    AppState::new(store, config.settings(bound), master).await
+    let store = Arc::new(SqliteStore::open(&config.store.database).await?);
+    let settings = match bound {
+        Some(addr) => config.settings(addr)?,
+        None => config.offline_settings(),
+    };
+    AppState::new(store, settings, master).await
 }
 
 async fn bind(config: &Config) -> Result<TcpListener, SetupError> {
@@ -88,7 +96,7 @@ async fn serve(config: &Config, master: Option<MasterKey>) -> Result<(), Command
 }
 
 async fn quickstart(config: &Config, master: Option<MasterKey>) -> Result<(), CommandError> {
-    let options = SqliteStore::options(&config.database)?;
+    let options = SqliteStore::options(&config.store.database)?;
     let path = options.get_filename();
     if path.exists() {
         return Err(format!(
@@ -212,6 +220,13 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
         }
         ClientCommand::Disable { id, json } => set_disabled(state, &id, true, json).await?,
         ClientCommand::Enable { id, json } => set_disabled(state, &id, false, json).await?,
+        ClientCommand::Unlock { id, source, json } => {
+            let view = admin::unlock(state, &id, source.as_deref()).await?;
+            if json {
+                return print_json(&view);
+            }
+            print_client(&view);
+        }
         ClientCommand::Delete { id, json } => {
             admin::delete_client(state, &id).await?;
             if json {

@@ -24,24 +24,10 @@
 //!
 //! # Configuration
 //!
-//! Flags win over environment variables, which win over the `--config` TOML file (keys
-//! are the flag names with `_`: `database`, `issuer`, `listen`, `token_paths`,
-//! `lockout_threshold`, ...).
-//!
-//! | flag | environment | default |
-//! |---|---|---|
-//! | `--database` | `TOLLGATE_DATABASE_URL` | `sqlite://tollgate.db` (created and migrated) |
-//! | `serve --listen` | `TOLLGATE_LISTEN` | `127.0.0.1:8080` |
-//! | `--issuer` | `TOLLGATE_ISSUER` | `http://<bound address>` |
-//! | `--token-paths` | `TOLLGATE_TOKEN_PATHS` | none (e.g. `/connect/token,/oauth/v2/token`) |
-//! | `--lockout-threshold` | `TOLLGATE_LOCKOUT_THRESHOLD` | 5 |
-//! | `--lockout-base-secs` | `TOLLGATE_LOCKOUT_BASE_SECS` | 30 (doubles per lockout) |
-//! | `--lockout-max-secs` | `TOLLGATE_LOCKOUT_MAX_SECS` | 900 |
-//! | `--invalid-client-status` | `TOLLGATE_INVALID_CLIENT_STATUS` | 401 (400: IdentityServer style) |
-//! | `--key-reload-secs` | `TOLLGATE_KEY_RELOAD_SECS` | 5 |
-//! | `--jwks-max-age-secs` | `TOLLGATE_JWKS_MAX_AGE_SECS` | 300 |
-//! | `--log-format` | `TOLLGATE_LOG_FORMAT` | `text` (or `json`) |
-//! | — | `TOLLGATE_MASTER_KEY` | unset; 32 random bytes in base64 seal keys and pepper |
+//! Flags win over environment variables, which win over the `--config` TOML file, which
+//! wins over the defaults. Every setting's name, default and range is declared once in
+//! [`config::spec`]; `docs/configuration.md` carries the same table (a test keeps them
+//! equal) and `tollgate serve --help` prints it.
 //!
 //! # Example
 //!

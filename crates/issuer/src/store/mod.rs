@@ -113,6 +113,18 @@ pub struct LockoutPolicy {
     pub max_ms: i64,
 }
 
+impl LockoutPolicy {
+    /// A policy from configured values (seconds), already range-checked.
+    pub fn new(threshold: u64, base_secs: u64, max_secs: u64) -> Self {
+        let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Self {
+            threshold: i64::try_from(threshold).unwrap_or(i64::MAX),
+            base_ms: ms(base_secs),
+            max_ms: ms(max_secs),
+        }
+    }
+}
+
 /// A refresh token as stored (the token itself is only kept as a digest).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshToken {
