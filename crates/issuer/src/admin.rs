@@ -10,16 +10,21 @@ use crate::{
     auth::MAX_CLIENT_ID_LEN,
     error::SetupError,
     keys::{self, KeyInfo},
+    lockout::FailureState,
     secrets::{generate_secret, random_id},
-    store::{Client, FailureState, StoreError},
+    source,
+    store::{Client, StoreError},
 };
 
 /// Default access-token lifetime (1 hour).
 pub const DEFAULT_TTL: i64 = 3600;
 /// Default refresh-token lifetime (1 year, as Caspio).
 pub const DEFAULT_REFRESH_TTL: i64 = 365 * 24 * 3600;
-const MAX_TTL: i64 = 366 * 24 * 3600;
-const MAX_REFRESH_TTL: i64 = 10 * 366 * 24 * 3600;
+/// Longest access-token lifetime a client may be registered with (30 days). Servers
+/// issue at most their `max_token_ttl_secs` (1 day unless raised).
+pub const MAX_TTL: i64 = 30 * 24 * 3600;
+/// Longest refresh-token family lifetime (2 years).
+pub const MAX_REFRESH_TTL: i64 = 2 * 365 * 24 * 3600;
 const MAX_GRACE: i64 = 90 * 24 * 3600;
 
 /// Why an administrative action failed.
@@ -99,6 +104,15 @@ pub struct ClientView {
     pub updated_at: i64,
     /// When the previous secret stops working, during a rotation.
     pub previous_secret_expires_at: Option<i64>,
+    /// Failure state per source, most recent first.
+    pub failures: Vec<SourceFailures>,
+}
+
+/// The failure state of a client from one source.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceFailures {
+    /// IPv4 address, IPv6 /64, or `*` (per-client counting).
+    pub source: String,
     /// Consecutive failed authentications.
     pub failed_attempts: i64,
     /// Lockouts since the last success.
@@ -107,8 +121,21 @@ pub struct ClientView {
     pub locked_until: Option<i64>,
 }
 
+impl SourceFailures {
+    fn new(source: String, failures: FailureState, now_ms: i64) -> Self {
+        Self {
+            source,
+            failed_attempts: failures.failed_count,
+            lockouts: failures.lockouts,
+            locked_until: failures
+                .is_locked(now_ms)
+                .then(|| (failures.locked_until_ms + 999) / 1000),
+        }
+    }
+}
+
 impl ClientView {
-    fn new(client: Client, failures: FailureState, now_ms: i64) -> Self {
+    fn new(client: Client, failures: Vec<(String, FailureState)>, now_ms: i64) -> Self {
         Self {
             client_id: client.id,
             name: client.name,
@@ -123,11 +150,16 @@ impl ClientView {
             previous_secret_expires_at: client
                 .previous_secret_expires_at
                 .filter(|at| *at > now_ms / 1000),
-            failed_attempts: failures.failed_count,
-            lockouts: failures.lockouts,
-            locked_until: (failures.locked_until_ms > now_ms)
-                .then(|| (failures.locked_until_ms + 999) / 1000),
+            failures: failures
+                .into_iter()
+                .map(|(source, state)| SourceFailures::new(source, state, now_ms))
+                .collect(),
         }
+    }
+
+    /// Whether any source is locked out now.
+    pub fn locked(&self) -> bool {
+        self.failures.iter().any(|f| f.locked_until.is_some())
     }
 }
 
@@ -243,15 +275,19 @@ pub async fn create_client(
     };
     state.store().create_client(&client).await?;
     Ok(CreatedClient {
-        client: ClientView::new(client, FailureState::default(), now_ms),
+        client: ClientView::new(client, Vec::new(), now_ms),
         client_secret: secret.to_string(),
     })
 }
 
 /// One client with its lockout state.
 pub async fn show_client(state: &AppState, id: &str) -> Result<ClientView, AdminError> {
-    let (client, failures) = state.store().auth_lookup(id).await?;
-    let client = client.ok_or_else(|| AdminError::NotFound(id.to_string()))?;
+    let client = state
+        .store()
+        .client(id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
+    let failures = state.store().failures(id).await?;
     Ok(ClientView::new(client, failures, state.clock().now_ms()))
 }
 
@@ -288,7 +324,7 @@ pub async fn rotate_secret(
         return Err(AdminError::NotFound(id.to_string()));
     }
     // Whoever was guessing the old secret has nothing to gain now: end any lockout.
-    state.store().clear_failures(id).await?;
+    state.store().clear_failures(id, None).await?;
     Ok(RotatedSecret {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -311,7 +347,7 @@ pub async fn set_disabled(
     }
     if !disabled {
         // Re-enabling is the operator's way to end a lockout early.
-        state.store().clear_failures(id).await?;
+        state.store().clear_failures(id, None).await?;
     }
     show_client(state, id).await
 }
@@ -322,15 +358,15 @@ pub async fn unlock(
     id: &str,
     source: Option<&str>,
 ) -> Result<ClientView, AdminError> {
-    let view = show_client(state, id).await?;
-    let _ = source;
-    state.store().clear_failures(id).await?;
-    Ok(ClientView {
-        locked_until: None,
-        failed_attempts: 0,
-        lockouts: 0,
-        ..view
-    })
+    show_client(state, id).await?;
+    // An address is keyed as the server keys it (IPv6 per /64); anything else is taken
+    // as a key exactly as `client show` lists it (`*`, `2001:db8::/64`).
+    let key = source.map(|s| {
+        s.parse()
+            .map_or_else(|_| s.to_string(), source::lockout_key)
+    });
+    state.store().clear_failures(id, key.as_deref()).await?;
+    show_client(state, id).await
 }
 
 /// Deletes a client and its refresh tokens.

@@ -4,13 +4,24 @@
 //! secrets may hold `:`, `%` and `+`. `client_secret_post`: `client_id` and
 //! `client_secret` in the form. Using both is refused.
 //!
-//! Unknown ids take the same path as wrong secrets: one lookup, one HMAC, two
-//! constant-time comparisons and one failure count, so neither the answer nor the time
-//! tells whether an id exists. Failures are counted per id in the store, known or not.
+//! Failures are counted per (client id, source) — the source is the peer address, or
+//! what a trusted proxy says it is ([`crate::source`]) — or per client id alone with
+//! `--lockout-scope client`. An attacker who knows a client id therefore locks out only
+//! itself. Each pair is authenticated one request at a time ([`Gate`]): its state is
+//! read, the secret compared and a failure counted before the next request of the pair
+//! is looked at, so at most `threshold` wrong secrets are evaluated per lockout window.
+//!
+//! Unknown ids answer exactly like wrong secrets (same status, body and headers, and the
+//! same lockout after `threshold` failures), but their failures are held in a bounded
+//! in-memory limiter instead of the store: a flood of random ids costs no disk. Client
+//! ids are not secrets (every token carries one in `sub`), so the difference in timing
+//! between the two paths is accepted; see docs/security.md.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::{
-    extract::{FromRequest, Request},
-    http::{HeaderMap, header},
+    extract::{ConnectInfo, FromRequest, Request},
+    http::{HeaderMap, StatusCode, header},
 };
 use base64ct::{Base64, Base64Unpadded, Encoding};
 use percent_encoding::percent_decode_str;
@@ -18,10 +29,13 @@ use zeroize::Zeroizing;
 
 use crate::{
     AppState,
+    config::LockoutScope,
     error::OAuthError,
     form::OAuthForm,
+    lockout::{FailureOutcome, FailureState},
     secrets::digest_eq,
-    store::{Client, FailureOutcome},
+    source,
+    store::Client,
 };
 
 /// Longest client id accepted on the wire (and by `client create --id`).
@@ -65,9 +79,15 @@ fn form_decode(part: &str) -> Option<String> {
 
 /// Reads `Authorization: Basic`, if present.
 pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(OAuthError::InvalidRequest(
+            "send one Authorization header, not several",
+        ));
+    }
     let value = value.to_str().map_err(|_| malformed_basic())?;
     let (scheme, encoded) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -131,51 +151,45 @@ pub fn credentials(
     }
 }
 
-fn invalid_client(state: &AppState, method: Option<Method>) -> OAuthError {
+fn invalid_client(state: &AppState) -> OAuthError {
     let settings = state.settings();
-    let rfc = settings.invalid_client_status == axum::http::StatusCode::UNAUTHORIZED;
+    let rfc = settings.invalid_client_status == StatusCode::UNAUTHORIZED;
     OAuthError::InvalidClient {
         status: settings.invalid_client_status,
-        // RFC 6749 §5.2: a Basic attempt gets a matching challenge; so does a request
-        // with no credentials, to say which scheme to use.
-        challenge: (rfc && method != Some(Method::Post)).then(|| settings.realm.clone()),
+        // RFC 9110 §11.6.1: every 401 carries a challenge; Basic is the scheme to use,
+        // whichever method the client tried (RFC 6749 §2.3.1).
+        challenge: rfc.then(|| settings.realm.clone()),
     }
 }
 
-fn retry_after(locked_until_ms: i64, now_ms: i64) -> u64 {
-    let ms = u64::try_from(locked_until_ms - now_ms).unwrap_or(1).max(1);
-    ms.div_ceil(1000)
+fn locked(state: FailureState, now_ms: i64) -> OAuthError {
+    let ms = u64::try_from(state.locked_until_ms.saturating_sub(now_ms)).unwrap_or(1);
+    OAuthError::Locked {
+        retry_after: ms.div_ceil(1000).max(1),
+    }
 }
 
-/// Authenticates `creds` and returns the client, counting failures and applying the
-/// lockout.
-pub async fn authenticate(
-    state: &AppState,
-    creds: Option<Credentials>,
-) -> Result<Client, OAuthError> {
-    let Some(creds) = creds else {
-        return Err(invalid_client(state, None));
-    };
-    let method = Some(creds.method);
-    let Some(secret) = creds.secret.as_ref() else {
-        return Err(invalid_client(state, method));
-    };
-    if creds.id.len() > MAX_CLIENT_ID_LEN {
-        return Err(invalid_client(state, method));
+/// The failure-counting key of a request: its source address (IPv6 per /64), or `*`
+/// when failures are counted per client id alone.
+pub fn source_key(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> String {
+    match state.settings().lockout_scope {
+        LockoutScope::Client => "*".to_string(),
+        LockoutScope::Source => source::lockout_key(source::client_addr(
+            peer,
+            headers,
+            &state.settings().trusted_proxies,
+        )),
     }
-    let now_ms = state.clock().now_ms();
-    let (client, failures) = state.store().auth_lookup(&creds.id).await?;
-    if failures.locked_until_ms > now_ms {
-        return Err(OAuthError::Locked {
-            retry_after: retry_after(failures.locked_until_ms, now_ms),
-        });
-    }
+}
 
-    // Same work whether or not the id exists: one HMAC and two comparisons.
+/// Whether `secret` is the client's current secret, or its previous one within the
+/// rotation grace. The same work whether or not the client exists: one HMAC and two
+/// constant-time comparisons.
+fn secret_matches(state: &AppState, client: Option<&Client>, secret: &str, now_ms: i64) -> bool {
     let presented = state.hasher().client_secret(secret);
     let dummy = state.dummy_digest();
     let now = now_ms.div_euclid(1000);
-    let (current, previous, previous_valid) = match &client {
+    let (current, previous, previous_valid) = match client {
         Some(c) => (
             &c.secret_hash,
             c.previous_secret_hash.as_ref().unwrap_or(dummy),
@@ -187,31 +201,75 @@ pub async fn authenticate(
     let current_ok = bool::from(digest_eq(&presented, current));
     let previous_ok = bool::from(digest_eq(&presented, previous));
     // A disabled client fails like a wrong secret, and is counted like one.
-    let enabled = client.as_ref().is_some_and(|c| !c.disabled);
-    let matched = enabled && (current_ok || (previous_ok && previous_valid));
+    let enabled = client.is_some_and(|c| !c.disabled);
+    enabled && (current_ok || (previous_ok && previous_valid))
+}
 
-    let Some(client) = client.filter(|_| matched) else {
-        state.metrics().auth_failure();
-        let outcome = state
-            .store()
-            .record_failure(&creds.id, now_ms, &state.settings().lockout)
-            .await?;
-        if let FailureOutcome::Locked(_) = outcome {
-            state.metrics().lockout();
-            tracing::warn!("a client id was locked after repeated failed authentications");
-        }
-        return Err(match outcome {
-            FailureOutcome::Counted(_) => invalid_client(state, method),
-            FailureOutcome::Locked(s) | FailureOutcome::AlreadyLocked(s) => OAuthError::Locked {
-                retry_after: retry_after(s.locked_until_ms, now_ms),
-            },
-        });
+/// Authenticates `creds` from `source` (see [`source_key`]) and returns the client,
+/// counting failures and applying the lockout.
+pub async fn authenticate(
+    state: &AppState,
+    creds: Option<Credentials>,
+    source: &str,
+) -> Result<Client, OAuthError> {
+    let Some(creds) = creds else {
+        return Err(invalid_client(state));
     };
-    // Only write when there is something to reset: a plain success touches nothing.
-    if failures.failed_count > 0 || failures.lockouts > 0 {
-        state.store().reset_failures(&client.id).await?;
+    let Some(secret) = creds.secret.as_ref() else {
+        return Err(invalid_client(state));
+    };
+    if creds.id.len() > MAX_CLIENT_ID_LEN {
+        return Err(invalid_client(state));
     }
-    Ok(client)
+    // invariant: the read, the comparison and the failure count of one pair happen in
+    // one turn, so concurrent attempts cannot all read the same unlocked state.
+    let _turn = state.gate().turn(&creds.id, source).await;
+    let now_ms = state.clock().now_ms();
+    let (client, stored) = state.store().auth_lookup(&creds.id, source).await?;
+    let failures = match client {
+        Some(_) => stored,
+        None => state.unknown_ids().state(&creds.id, source),
+    };
+    if failures.is_locked(now_ms) {
+        return Err(locked(failures, now_ms));
+    }
+    let matched = secret_matches(state, client.as_ref(), secret, now_ms);
+    let client = match client {
+        Some(client) if matched => {
+            // Only write when there is something to reset: a plain success touches nothing.
+            if !failures.is_clean() {
+                state.store().reset_failures(&client.id, source).await?;
+            }
+            return Ok(client);
+        }
+        other => other,
+    };
+    state.metrics().auth_failure();
+    let policy = state.settings().lockout;
+    let outcome = match &client {
+        Some(c) => {
+            state
+                .store()
+                .record_failure(&c.id, source, now_ms, &policy)
+                .await?
+        }
+        None => state
+            .unknown_ids()
+            .record(&creds.id, source, now_ms, &policy),
+    };
+    if let (FailureOutcome::Locked(s), Some(c)) = (outcome, &client) {
+        state.metrics().lockout();
+        tracing::warn!(
+            client_id = ?c.id,
+            source = %source,
+            locked_for_ms = s.locked_until_ms - now_ms,
+            "client locked for this source after repeated failed authentications"
+        );
+    }
+    Err(match outcome {
+        FailureOutcome::Counted(_) => invalid_client(state),
+        FailureOutcome::Locked(s) | FailureOutcome::AlreadyLocked(s) => locked(s, now_ms),
+    })
 }
 
 /// An authenticated client and the rest of its form: the extractor of every
@@ -229,9 +287,16 @@ impl FromRequest<AppState> for Authenticated {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let basic = basic_credentials(req.headers())?;
+        // Requests always come through `run`, which records the peer; an in-process
+        // caller without one counts as a single unspecified source.
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let source = source_key(state, peer, req.headers());
         let form = OAuthForm::from_request(req, state).await?;
         let creds = credentials(basic, &form)?;
-        let client = authenticate(state, creds).await?;
+        let client = authenticate(state, creds, &source).await?;
         Ok(Self { client, form })
     }
 }
@@ -264,6 +329,20 @@ mod tests {
             let err = basic(raw).err().unwrap();
             assert_eq!(err.code(), "invalid_request", "{raw}");
         }
+    }
+
+    #[test]
+    fn two_authorization_headers_are_refused() {
+        let mut headers = HeaderMap::new();
+        let value = format!("Basic {}", Base64::encode_string(b"a:b"));
+        for _ in 0..2 {
+            headers.append(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&value).unwrap(),
+            );
+        }
+        let err = basic_credentials(&headers).err().unwrap();
+        assert_eq!(err.code(), "invalid_request");
     }
 
     #[test]

@@ -135,10 +135,10 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
 }
 
 fn print_client(view: &ClientView) {
-    let status = match (view.disabled, view.locked_until) {
-        (true, _) => "disabled".to_string(),
-        (false, Some(until)) => format!("locked until {until}"),
-        (false, None) => "active".to_string(),
+    let status = match (view.disabled, view.locked()) {
+        (true, _) => "disabled",
+        (false, true) => "locked (some sources)",
+        (false, false) => "active",
     };
     println!(
         "{}\t{}\tscopes={}\taudiences={}\tttl={}s\trefresh={}\t{}",

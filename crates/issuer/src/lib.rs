@@ -61,10 +61,12 @@ pub mod config;
 pub mod error;
 pub mod form;
 pub mod keys;
+pub mod lockout;
 pub mod metrics;
 mod routes;
 pub mod seal;
 pub mod secrets;
+pub mod source;
 mod state;
 pub mod store;
 pub mod telemetry;
@@ -111,7 +113,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let jobs = state.spawn_background();
-    let served = axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     jobs.abort();

@@ -10,6 +10,7 @@ use crate::{
     config::Settings,
     error::SetupError,
     keys::KeyRing,
+    lockout::{Gate, UnknownIds},
     metrics::Metrics,
     seal::{self, MasterKey},
     secrets::{Hasher, random_bytes},
@@ -21,6 +22,9 @@ const PEPPER_CONTEXT: &str = "tollgate setting pepper";
 
 /// How long failure rows of a quiet client id are kept (their lockout level decays then).
 const FAILURE_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// How often the store's write-ahead log is checkpointed and truncated.
+const COMPACT_EVERY: Duration = Duration::from_secs(30);
 
 /// Shared state of the HTTP service; cheap to clone.
 #[derive(Clone, Debug)]
@@ -36,6 +40,8 @@ struct Inner {
     settings: Settings,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
+    gate: Gate,
+    unknown_ids: UnknownIds,
 }
 
 impl AppState {
@@ -72,6 +78,8 @@ impl AppState {
             settings,
             metrics: Metrics::default(),
             clock,
+            gate: Gate::default(),
+            unknown_ids: UnknownIds::default(),
         })))
     }
 
@@ -109,6 +117,16 @@ impl AppState {
         self.0.clock.as_ref()
     }
 
+    /// One authentication at a time per (client id, source).
+    pub(crate) fn gate(&self) -> &Gate {
+        &self.0.gate
+    }
+
+    /// Failure states of unknown client ids (memory only).
+    pub fn unknown_ids(&self) -> &UnknownIds {
+        &self.0.unknown_ids
+    }
+
     /// Runs the periodic jobs until the returned handle is aborted: key reload every
     /// `key_reload` interval, pruning of stale rows every few minutes.
     pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
@@ -120,6 +138,7 @@ impl AppState {
             };
             let mut reload = every(state.settings().key_reload);
             let mut prune = every(Duration::from_secs(300));
+            let mut compact = every(COMPACT_EVERY);
             reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
@@ -129,6 +148,11 @@ impl AppState {
                         }
                     }
                     _ = prune.tick() => state.prune().await,
+                    _ = compact.tick() => {
+                        if let Err(e) = state.store().compact().await {
+                            tracing::warn!(error = %e, "compacting the store failed");
+                        }
+                    }
                 }
             }
         })

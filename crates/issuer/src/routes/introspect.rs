@@ -1,8 +1,10 @@
 //! `POST /oauth/introspect` (RFC 7662), for authenticated clients.
 //!
 //! Any client may introspect access tokens (resource servers are clients too); a refresh
-//! token is only described to the client that holds it. Everything else is
-//! `{"active":false}`.
+//! token is only described to the client that holds it. A token is active only while the
+//! client it was issued to exists, is enabled and is the same registration (a client
+//! deleted and created again under the same id does not inherit the old one's tokens).
+//! Everything else is `{"active":false}`.
 
 use axum::{
     Json, Router,
@@ -42,6 +44,12 @@ struct Introspection {
     jti: Option<String>,
 }
 
+/// Whether the client `id` exists, is enabled, and was registered no later than `iat`.
+async fn issued_to_current(state: &AppState, id: &str, iat: i64) -> Result<bool, OAuthError> {
+    let client = state.store().client(id).await?;
+    Ok(client.is_some_and(|c| !c.disabled && c.created_at <= iat))
+}
+
 async fn introspect(
     State(state): State<AppState>,
     Authenticated { client, form }: Authenticated,
@@ -58,7 +66,11 @@ async fn introspect(
             Some(jti) => state.store().access_token_revoked(jti).await?,
             None => false,
         };
-        if !revoked {
+        let holder_ok = match (&claims.client_id, claims.iat) {
+            (Some(id), Some(iat)) => issued_to_current(&state, id, iat).await?,
+            _ => false,
+        };
+        if !revoked && holder_ok {
             answer = Introspection {
                 active: true,
                 token_type: Some("Bearer"),

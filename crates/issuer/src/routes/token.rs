@@ -113,9 +113,9 @@ async fn refresh(
         return Err(invalid);
     }
     let next = generate_secret();
+    // The family's expiry carries over: rotation never extends the grant.
     let next_record = RefreshToken {
         issued_at: now,
-        expires_at: now + client.refresh_ttl,
         used_at: None,
         revoked_at: None,
         ..record.clone()
@@ -170,13 +170,16 @@ async fn new_refresh_token(
         scope,
         audiences: audiences.to_vec(),
         issued_at: now,
-        expires_at: now + client.refresh_ttl,
+        family_issued_at: now,
+        expires_at: now.saturating_add(client.refresh_ttl),
         used_at: None,
         revoked_at: None,
     };
+    let digest = state.hasher().refresh_token(&token);
+    let max_families = state.settings().refresh_max_families;
     state
         .store()
-        .insert_refresh_token(&state.hasher().refresh_token(&token), &record)
+        .insert_refresh_token(&digest, &record, max_families)
         .await?;
     Ok(token.to_string())
 }
@@ -193,7 +196,8 @@ fn mint(
     let keys = state.keys().current();
     let signer = keys.signer().ok_or(OAuthError::Unavailable)?;
     let scope = scopes.join(" ");
-    let mut claims = Claims::new(now + client.access_ttl);
+    let ttl = client.access_ttl.min(state.settings().max_token_ttl);
+    let mut claims = Claims::new(now.saturating_add(ttl));
     claims.iss = Some(state.settings().issuer.clone());
     claims.sub = Some(client.id.clone());
     claims.client_id = Some(client.id.clone());
@@ -207,7 +211,7 @@ fn mint(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: client.access_ttl,
+        expires_in: ttl,
         scope,
         refresh_token,
     })

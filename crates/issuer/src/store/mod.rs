@@ -71,59 +71,7 @@ pub struct Client {
     pub updated_at: i64,
 }
 
-/// Consecutive failed authentications for one client id, known or not.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FailureState {
-    /// Failures since the last success or lockout.
-    pub failed_count: i64,
-    /// Lockouts since the last success; drives the growing timeout.
-    pub lockouts: i64,
-    /// Locked while `now_ms < locked_until_ms`.
-    pub locked_until_ms: i64,
-}
-
-/// What recording one failure did, decided atomically by the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureOutcome {
-    /// Counted; not (yet) locked.
-    Counted(FailureState),
-    /// This failure reached the threshold and started a lockout.
-    Locked(FailureState),
-    /// The id was already locked; nothing was counted.
-    AlreadyLocked(FailureState),
-}
-
-impl FailureOutcome {
-    /// The state after the update.
-    pub fn state(&self) -> FailureState {
-        match *self {
-            Self::Counted(s) | Self::Locked(s) | Self::AlreadyLocked(s) => s,
-        }
-    }
-}
-
-/// The lockout rule the store applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LockoutPolicy {
-    /// Consecutive failures that lock the id (at least 1).
-    pub threshold: i64,
-    /// First lockout, in milliseconds; each further one doubles it.
-    pub base_ms: i64,
-    /// Longest lockout, in milliseconds.
-    pub max_ms: i64,
-}
-
-impl LockoutPolicy {
-    /// A policy from configured values (seconds), already range-checked.
-    pub fn new(threshold: u64, base_secs: u64, max_secs: u64) -> Self {
-        let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        Self {
-            threshold: i64::try_from(threshold).unwrap_or(i64::MAX),
-            base_ms: ms(base_secs),
-            max_ms: ms(max_secs),
-        }
-    }
-}
+pub use crate::lockout::{FailureOutcome, FailureState, LockoutPolicy};
 
 /// A refresh token as stored (the token itself is only kept as a digest).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +86,8 @@ pub struct RefreshToken {
     pub audiences: Vec<String>,
     /// Issue time (seconds since the epoch).
     pub issued_at: i64,
+    /// Issue time of the family's first token: the family ends `refresh_ttl` after it.
+    pub family_issued_at: i64,
     /// Expiry (seconds since the epoch).
     pub expires_at: i64,
     /// When it was exchanged, if it was.
@@ -176,6 +126,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Bounds the store's on-disk overhead (SQLite: checkpoints and truncates the WAL).
+    /// Run periodically by every server.
+    async fn compact(&self) -> StoreResult<()>;
+
     /// A server-wide setting.
     async fn setting(&self, name: &str) -> StoreResult<Option<Setting>>;
     /// Stores `value` unless the setting exists; returns whether it was stored.
@@ -205,30 +159,47 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// signing key must stay published.
     async fn max_access_ttl(&self) -> StoreResult<i64>;
 
-    /// The client (if any) and the failure state of `id`, in one query: the token hot
-    /// path's only read.
-    async fn auth_lookup(&self, id: &str) -> StoreResult<(Option<Client>, FailureState)>;
-    /// Counts one failed authentication for `id` and applies `policy`, atomically.
+    /// The client (if any) and the failure state of (`id`, `source`), in one query: the
+    /// token hot path's only read.
+    async fn auth_lookup(
+        &self,
+        id: &str,
+        source: &str,
+    ) -> StoreResult<(Option<Client>, FailureState)>;
+    /// Counts one failed authentication of (`id`, `source`) under `policy`
+    /// ([`LockoutPolicy::after_failure`]), atomically. Only existing clients have rows:
+    /// for an id that does not exist the outcome is computed and nothing is stored.
     async fn record_failure(
         &self,
         id: &str,
+        source: &str,
         now_ms: i64,
         policy: &LockoutPolicy,
     ) -> StoreResult<FailureOutcome>;
-    /// Clears the failure count after a success (callers only call it when the state they
-    /// read was non-zero, so a plain success writes nothing).
-    async fn reset_failures(&self, id: &str) -> StoreResult<()>;
-    /// Forgets the failure state of `id`, ending any lockout (operator action).
-    async fn clear_failures(&self, id: &str) -> StoreResult<()>;
+    /// Clears the failure count of (`id`, `source`) after a success (callers only call
+    /// it when the state they read was not clean, so a plain success writes nothing).
+    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()>;
+    /// Forgets the failure state of `id` for one source or all, ending any lockout
+    /// (operator action, secret rotation, re-enabling).
+    async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()>;
+    /// Every source with a failure state for `id`, most recent failure first.
+    async fn failures(&self, id: &str) -> StoreResult<Vec<(String, FailureState)>>;
     /// Forgets failure rows idle since before `cutoff_ms`.
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64>;
 
-    /// Stores a new refresh token under `digest`.
-    async fn insert_refresh_token(&self, digest: &Digest, token: &RefreshToken) -> StoreResult<()>;
+    /// Stores the first token of a new family under `digest`, then removes the client's
+    /// oldest active families beyond `max_families` (their tokens stop working).
+    async fn insert_refresh_token(
+        &self,
+        digest: &Digest,
+        token: &RefreshToken,
+        max_families: u32,
+    ) -> StoreResult<()>;
     /// The refresh token stored under `digest`.
     async fn refresh_token(&self, digest: &Digest) -> StoreResult<Option<RefreshToken>>;
     /// Spends `old` and stores `new` in the same family, atomically. Returns false (and
-    /// stores nothing) if `old` was already spent, revoked or expired at `now`.
+    /// stores nothing) if `old` was already spent, revoked or expired at `now`. `new`
+    /// keeps the family's expiry: rotation never extends a grant.
     async fn rotate_refresh_token(
         &self,
         old: &Digest,

@@ -172,7 +172,7 @@ async fn client_commands_round_trip() {
     );
     let shown = json(d, &["client", "show", "partner-7", "--json"]).await;
     assert_eq!(shown["name"], "Partner 7");
-    assert_eq!(shown["failed_attempts"], 0);
+    assert_eq!(shown["failures"], serde_json::json!([]));
 
     let rotated = json(
         d,

@@ -131,6 +131,25 @@ impl Server {
             .unwrap()
     }
 
+    /// `POST /oauth/token` with Basic credentials through `client` (e.g. [`http_from`]).
+    pub(crate) async fn token_via(
+        &self,
+        client: &reqwest::Client,
+        id: &str,
+        secret: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = client
+            .post(self.url("/oauth/token"))
+            .header("authorization", basic(id, secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
     /// `POST /oauth/token` with credentials in the form body.
     pub(crate) async fn token_post(&self, id: &str, secret: &str, extra: &str) -> Response {
         let mut body = form(&[("client_id", id), ("client_secret", secret)]);
@@ -175,6 +194,16 @@ impl Drop for Server {
 
 pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// An HTTP client whose connections come from `ip` (any 127.0.0.0/8 address works on
+/// loopback): a separate source for the lockout.
+pub(crate) fn http_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(Some(ip.parse().unwrap()))
+        .build()
+        .unwrap()
 }
 
 /// RFC 6749 §2.3.1: form-urlencode id and secret, then base64.
@@ -252,6 +281,9 @@ impl Store for CountingStore {
     async fn ping(&self) -> StoreResult<()> {
         self.read().ping().await
     }
+    async fn compact(&self) -> StoreResult<()> {
+        self.write().compact().await
+    }
     async fn setting(&self, name: &str) -> StoreResult<Option<Setting>> {
         self.read().setting(name).await
     }
@@ -288,28 +320,43 @@ impl Store for CountingStore {
     async fn max_access_ttl(&self) -> StoreResult<i64> {
         self.read().max_access_ttl().await
     }
-    async fn auth_lookup(&self, id: &str) -> StoreResult<(Option<Client>, FailureState)> {
-        self.read().auth_lookup(id).await
+    async fn auth_lookup(
+        &self,
+        id: &str,
+        source: &str,
+    ) -> StoreResult<(Option<Client>, FailureState)> {
+        self.read().auth_lookup(id, source).await
     }
     async fn record_failure(
         &self,
         id: &str,
+        source: &str,
         now_ms: i64,
         policy: &LockoutPolicy,
     ) -> StoreResult<FailureOutcome> {
-        self.write().record_failure(id, now_ms, policy).await
+        self.write()
+            .record_failure(id, source, now_ms, policy)
+            .await
     }
-    async fn reset_failures(&self, id: &str) -> StoreResult<()> {
-        self.write().reset_failures(id).await
+    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()> {
+        self.write().reset_failures(id, source).await
     }
-    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
-        self.write().clear_failures(id).await
+    async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()> {
+        self.write().clear_failures(id, source).await
+    }
+    async fn failures(&self, id: &str) -> StoreResult<Vec<(String, FailureState)>> {
+        self.read().failures(id).await
     }
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         self.write().prune_failures(cutoff_ms).await
     }
-    async fn insert_refresh_token(&self, d: &Digest, t: &RefreshToken) -> StoreResult<()> {
-        self.write().insert_refresh_token(d, t).await
+    async fn insert_refresh_token(
+        &self,
+        d: &Digest,
+        t: &RefreshToken,
+        max_families: u32,
+    ) -> StoreResult<()> {
+        self.write().insert_refresh_token(d, t, max_families).await
     }
     async fn refresh_token(&self, d: &Digest) -> StoreResult<Option<RefreshToken>> {
         self.read().refresh_token(d).await

@@ -12,4 +12,5 @@ mod endpoints;
 mod keys;
 mod lockout;
 mod refresh;
+mod sources;
 mod token;

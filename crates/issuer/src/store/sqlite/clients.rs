@@ -151,111 +151,121 @@ pub(super) async fn max_access_ttl(pool: &SqlitePool) -> StoreResult<i64> {
 pub(super) async fn auth_lookup(
     pool: &SqlitePool,
     id: &str,
+    source: &str,
 ) -> StoreResult<(Option<Client>, FailureState)> {
-    // One indexed read for both halves; the id drives the join so unknown ids still
-    // return their failure state.
+    // One indexed read for both halves.
     let row = sqlx::query(
         "SELECT c.id, c.name, c.scopes, c.audiences, c.access_ttl, c.refresh_enabled, \
          c.refresh_ttl, c.disabled, c.secret_hash, c.previous_secret_hash, \
          c.previous_secret_expires_at, c.created_at, c.updated_at, \
          f.failed_count, f.lockouts, f.locked_until_ms \
-         FROM (SELECT ?1 AS lookup_id) q \
-         LEFT JOIN clients c ON c.id = q.lookup_id \
-         LEFT JOIN auth_failures f ON f.client_id = q.lookup_id",
+         FROM clients c \
+         LEFT JOIN auth_failures f ON f.client_id = c.id AND f.source = ?2 \
+         WHERE c.id = ?1",
     )
     .bind(id)
-    .fetch_one(pool)
+    .bind(source)
+    .fetch_optional(pool)
     .await?;
-    let client = match row.try_get::<Option<String>, _>("id")? {
-        Some(_) => Some(client_from_row(&row)?),
-        None => None,
+    let Some(row) = row else {
+        return Ok((None, FailureState::default()));
     };
-    let failures = FailureState {
-        failed_count: row.try_get::<Option<i64>, _>("failed_count")?.unwrap_or(0),
-        lockouts: row.try_get::<Option<i64>, _>("lockouts")?.unwrap_or(0),
-        locked_until_ms: row
-            .try_get::<Option<i64>, _>("locked_until_ms")?
-            .unwrap_or(0),
+    Ok((Some(client_from_row(&row)?), failure_from_row(&row)?))
+}
+
+fn failure_from_row(row: &SqliteRow) -> StoreResult<FailureState> {
+    let field = |name| {
+        row.try_get::<Option<i64>, _>(name)
+            .map(Option::unwrap_or_default)
     };
-    Ok((client, failures))
+    Ok(FailureState {
+        failed_count: field("failed_count")?,
+        lockouts: field("lockouts")?,
+        locked_until_ms: field("locked_until_ms")?,
+    })
 }
 
 pub(super) async fn record_failure(
     pool: &SqlitePool,
     id: &str,
+    source: &str,
     now_ms: i64,
     policy: &LockoutPolicy,
 ) -> StoreResult<FailureOutcome> {
-    // One statement decides everything, so concurrent failures are each counted once
-    // and exactly one of them starts a lockout. SET expressions read the old row.
-    let first_locks = policy.threshold <= 1;
+    // IMMEDIATE takes the write lock before the read, so concurrent failures (from this
+    // process or another) are applied one after the other, each to the state the
+    // previous one left.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let row = sqlx::query(
-        "INSERT INTO auth_failures \
-           (client_id, failed_count, lockouts, locked_until_ms, last_failure_ms, last_outcome) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (client_id) DO UPDATE SET \
-           failed_count = CASE \
-             WHEN locked_until_ms > ?5 THEN failed_count \
-             WHEN failed_count + 1 >= ?7 THEN 0 \
-             ELSE failed_count + 1 END, \
-           lockouts = CASE \
-             WHEN locked_until_ms <= ?5 AND failed_count + 1 >= ?7 THEN lockouts + 1 \
-             ELSE lockouts END, \
-           locked_until_ms = CASE \
-             WHEN locked_until_ms <= ?5 AND failed_count + 1 >= ?7 \
-             THEN ?5 + MIN(?8 << MIN(lockouts, 30), ?9) \
-             ELSE locked_until_ms END, \
-           last_outcome = CASE \
-             WHEN locked_until_ms > ?5 THEN 2 \
-             WHEN failed_count + 1 >= ?7 THEN 1 \
-             ELSE 0 END, \
-           last_failure_ms = ?5 \
-         RETURNING failed_count, lockouts, locked_until_ms, last_outcome",
+        "SELECT failed_count, lockouts, locked_until_ms FROM auth_failures \
+         WHERE client_id = ?1 AND source = ?2",
     )
     .bind(id)
-    .bind(if first_locks { 0_i64 } else { 1 })
-    .bind(i64::from(first_locks))
-    .bind(if first_locks {
-        now_ms + policy.base_ms.min(policy.max_ms)
-    } else {
-        0
-    })
-    .bind(now_ms)
-    .bind(i64::from(first_locks))
-    .bind(policy.threshold)
-    .bind(policy.base_ms)
-    .bind(policy.max_ms)
-    .fetch_one(pool)
+    .bind(source)
+    .fetch_optional(&mut *tx)
     .await?;
-    let state = FailureState {
-        failed_count: row.try_get("failed_count")?,
-        lockouts: row.try_get("lockouts")?,
-        locked_until_ms: row.try_get("locked_until_ms")?,
-    };
-    Ok(match row.try_get::<i64, _>("last_outcome")? {
-        0 => FailureOutcome::Counted(state),
-        1 => FailureOutcome::Locked(state),
-        _ => FailureOutcome::AlreadyLocked(state),
-    })
-}
-
-pub(super) async fn reset_failures(pool: &SqlitePool, id: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE auth_failures SET failed_count = 0, lockouts = 0 \
-         WHERE client_id = ?1 AND (failed_count > 0 OR lockouts > 0)",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn clear_failures(pool: &SqlitePool, id: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1")
+    let current = row.as_ref().map(failure_from_row).transpose()?;
+    let outcome = policy.after_failure(current.unwrap_or_default(), now_ms);
+    if !matches!(outcome, FailureOutcome::AlreadyLocked(_)) {
+        let next = outcome.state();
+        // Only clients that exist get a row (the foreign key would refuse others).
+        sqlx::query(
+            "INSERT INTO auth_failures \
+               (client_id, source, failed_count, lockouts, locked_until_ms, last_failure_ms) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM clients WHERE id = ?1) \
+             ON CONFLICT (client_id, source) DO UPDATE SET failed_count = excluded.failed_count, \
+               lockouts = excluded.lockouts, locked_until_ms = excluded.locked_until_ms, \
+               last_failure_ms = excluded.last_failure_ms",
+        )
         .bind(id)
+        .bind(source)
+        .bind(next.failed_count)
+        .bind(next.lockouts)
+        .bind(next.locked_until_ms)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+pub(super) async fn reset_failures(pool: &SqlitePool, id: &str, source: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1 AND source = ?2")
+        .bind(id)
+        .bind(source)
         .execute(pool)
         .await?;
     Ok(())
+}
+
+pub(super) async fn clear_failures(
+    pool: &SqlitePool,
+    id: &str,
+    source: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1 AND (?2 IS NULL OR source = ?2)")
+        .bind(id)
+        .bind(source)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn failures(
+    pool: &SqlitePool,
+    id: &str,
+) -> StoreResult<Vec<(String, FailureState)>> {
+    let rows = sqlx::query(
+        "SELECT source, failed_count, lockouts, locked_until_ms FROM auth_failures \
+         WHERE client_id = ?1 ORDER BY last_failure_ms DESC, source",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("source")?, failure_from_row(row)?)))
+        .collect()
 }
 
 pub(super) async fn prune_failures(pool: &SqlitePool, cutoff_ms: i64) -> StoreResult<u64> {

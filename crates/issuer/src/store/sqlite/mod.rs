@@ -18,6 +18,9 @@ use super::{
     StoreError, StoreResult, StoredKey,
 };
 
+/// Bytes of WAL kept after a checkpoint (the file is truncated down to this).
+const WAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// SQLite through an sqlx pool.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -56,7 +59,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             // The CLI and the server write the same file: wait for the lock, do not fail.
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // After each checkpoint the WAL is cut back to this size, so a burst of
+            // writes cannot leave a large file behind.
+            .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -70,6 +76,15 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn compact(&self) -> StoreResult<()> {
+        // TRUNCATE waits for readers to finish, copies the WAL into the database and
+        // empties it: the WAL's size is bounded by what is written between two runs.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -119,33 +134,47 @@ impl Store for SqliteStore {
         clients::max_access_ttl(&self.pool).await
     }
 
-    async fn auth_lookup(&self, id: &str) -> StoreResult<(Option<Client>, FailureState)> {
-        clients::auth_lookup(&self.pool, id).await
+    async fn auth_lookup(
+        &self,
+        id: &str,
+        source: &str,
+    ) -> StoreResult<(Option<Client>, FailureState)> {
+        clients::auth_lookup(&self.pool, id, source).await
     }
 
     async fn record_failure(
         &self,
         id: &str,
+        source: &str,
         now_ms: i64,
         policy: &LockoutPolicy,
     ) -> StoreResult<FailureOutcome> {
-        clients::record_failure(&self.pool, id, now_ms, policy).await
+        clients::record_failure(&self.pool, id, source, now_ms, policy).await
     }
 
-    async fn reset_failures(&self, id: &str) -> StoreResult<()> {
-        clients::reset_failures(&self.pool, id).await
+    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()> {
+        clients::reset_failures(&self.pool, id, source).await
     }
 
-    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
-        clients::clear_failures(&self.pool, id).await
+    async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()> {
+        clients::clear_failures(&self.pool, id, source).await
+    }
+
+    async fn failures(&self, id: &str) -> StoreResult<Vec<(String, FailureState)>> {
+        clients::failures(&self.pool, id).await
     }
 
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         clients::prune_failures(&self.pool, cutoff_ms).await
     }
 
-    async fn insert_refresh_token(&self, d: &Digest, t: &RefreshToken) -> StoreResult<()> {
-        tokens::insert_refresh_token(&self.pool, d, t).await
+    async fn insert_refresh_token(
+        &self,
+        d: &Digest,
+        t: &RefreshToken,
+        max_families: u32,
+    ) -> StoreResult<()> {
+        tokens::insert_refresh_token(&self.pool, d, t, max_families).await
     }
 
     async fn refresh_token(&self, d: &Digest) -> StoreResult<Option<RefreshToken>> {

@@ -15,6 +15,7 @@ fn refresh_from_row(row: &SqliteRow) -> StoreResult<RefreshToken> {
         scope: row.try_get("scope")?,
         audiences: words(row.try_get("audiences")?),
         issued_at: row.try_get("issued_at")?,
+        family_issued_at: row.try_get("family_issued_at")?,
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
         revoked_at: row.try_get("revoked_at")?,
@@ -74,8 +75,26 @@ pub(super) async fn insert_refresh_token(
     pool: &SqlitePool,
     d: &Digest,
     t: &RefreshToken,
+    max_families: u32,
 ) -> StoreResult<()> {
-    insert_refresh(pool, d, t).await
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    insert_refresh(&mut *tx, d, t).await?;
+    // Each live family has exactly one unspent token; keep the newest `max_families`
+    // families and delete every row of the others (their tokens are then unknown,
+    // which answers like revoked).
+    sqlx::query(
+        "DELETE FROM refresh_tokens WHERE family_id IN ( \
+           SELECT family_id FROM refresh_tokens \
+           WHERE client_id = ?1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2 \
+           ORDER BY family_issued_at DESC, issued_at DESC LIMIT -1 OFFSET ?3)",
+    )
+    .bind(&t.client_id)
+    .bind(t.issued_at)
+    .bind(i64::from(max_families))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn refresh_token(
@@ -83,8 +102,8 @@ pub(super) async fn refresh_token(
     d: &Digest,
 ) -> StoreResult<Option<RefreshToken>> {
     let row = sqlx::query(
-        "SELECT family_id, client_id, scope, audiences, issued_at, expires_at, used_at, \
-         revoked_at FROM refresh_tokens WHERE token_hash = ?1",
+        "SELECT family_id, client_id, scope, audiences, issued_at, family_issued_at, \
+         expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1",
     )
     .bind(d.as_slice())
     .fetch_optional(pool)
@@ -99,7 +118,7 @@ pub(super) async fn rotate_refresh_token(
     token: &RefreshToken,
     now: i64,
 ) -> StoreResult<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // The conditional UPDATE is the single-use check: of two concurrent exchanges of
     // one token, only one sees a row.
     let spent = sqlx::query(
@@ -238,7 +257,8 @@ where
 {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, scope, audiences, \
-         issued_at, expires_at, used_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         issued_at, family_issued_at, expires_at, used_at, revoked_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .bind(d.as_slice())
     .bind(&t.family_id)
@@ -246,6 +266,7 @@ where
     .bind(&t.scope)
     .bind(t.audiences.join(" "))
     .bind(t.issued_at)
+    .bind(t.family_issued_at)
     .bind(t.expires_at)
     .bind(t.used_at)
     .bind(t.revoked_at)
