@@ -211,3 +211,57 @@ async fn secrets_and_refresh_tokens_are_not_stored_in_clear() {
     assert!(!contains(&secret));
     assert!(!contains(&token));
 }
+
+#[tokio::test]
+async fn a_family_ends_refresh_ttl_after_its_first_token_however_often_it_rotates() {
+    let dir = TempDir::new().unwrap();
+    let clock = manual_clock();
+    let setup = Setup {
+        clock: clock.clone(),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let mut spec = ClientSpec::new(["api"]);
+    spec.refresh = true;
+    spec.refresh_ttl = 1000;
+    let (id, secret) = server.client(spec).await;
+    let grant = "grant_type=client_credentials";
+    let (_, body) = expect_token(server.token_post(&id, &secret, grant).await).await;
+    let mut token = refresh_token(&body);
+    // Rotate every 300 s: the family still ends 1000 s after its first token.
+    for _ in 0..3 {
+        clock.advance_ms(300_000);
+        let (_, body) = expect_token(refresh(&server, &id, &secret, &token, "").await).await;
+        token = refresh_token(&body);
+    }
+    clock.advance_ms(100_001);
+    let ended = refresh(&server, &id, &secret, &token, "").await;
+    expect_error(ended, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn a_client_holds_at_most_refresh_max_families_and_the_oldest_go_first() {
+    let dir = TempDir::new().unwrap();
+    let clock = manual_clock();
+    let setup = Setup {
+        clock: clock.clone(),
+        settings: Box::new(|s| s.refresh_max_families = 3),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let (id, secret) = refresh_client(&server).await;
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        let grant = "grant_type=client_credentials";
+        let (_, body) = expect_token(server.token_post(&id, &secret, grant).await).await;
+        tokens.push(refresh_token(&body));
+        clock.advance_ms(1000);
+    }
+    for old in &tokens[..2] {
+        let gone = refresh(&server, &id, &secret, old, "").await;
+        expect_error(gone, 400, "invalid_grant").await;
+    }
+    for live in &tokens[2..] {
+        expect_token(refresh(&server, &id, &secret, live, "").await).await;
+    }
+}
