@@ -13,8 +13,11 @@
 //! - **Secrets are keys, not passwords.** Server-generated 256-bit secrets are stored as
 //!   HMAC-SHA-256 under a pepper and compared in constant time; unknown ids run the same
 //!   code path as wrong secrets.
-//! - **Lockout in the store.** Failures are counted per client id (known or not) by one
-//!   atomic statement, so the count is exact across requests, processes and restarts.
+//! - **A lockout nobody else can trigger.** Failures are counted per (client id, source
+//!   address) in one store transaction, so an attacker who knows an id locks out only
+//!   itself and the count is exact across processes; one pair is authenticated at a time
+//!   ([`lockout::Gate`]), so at most `threshold` wrong secrets are ever evaluated per
+//!   window. Unknown ids are limited in memory ([`lockout::UnknownIds`]) and cost no disk.
 //! - **Keys in memory.** Signing keys are decoded once and refreshed from the store every
 //!   few seconds, so `tollgate keys rotate` from another process reaches running servers.
 //! - **One store trait.** [`store::Store`] hides the database; SQLite is the default, and

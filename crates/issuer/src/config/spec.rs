@@ -258,7 +258,7 @@ const OTHER: &[[&str; 5]] = &[
         "extra token endpoint paths, comma-separated (TOML: an array)",
     ],
     [
-        "--lockout-scope source|client",
+        "--lockout-scope source\\|client",
         "TOLLGATE_LOCKOUT_SCOPE",
         "lockout_scope",
         "source",
@@ -272,14 +272,14 @@ const OTHER: &[[&str; 5]] = &[
         "peers whose `Forwarded`/`X-Forwarded-For` names the source (rightmost untrusted hop)",
     ],
     [
-        "--invalid-client-status 401|400",
+        "--invalid-client-status 401\\|400",
         "TOLLGATE_INVALID_CLIENT_STATUS",
         "invalid_client_status",
         "401",
         "400 answers `invalid_client` like IdentityServer",
     ],
     [
-        "--log-format text|json",
+        "--log-format text\\|json",
         "TOLLGATE_LOG_FORMAT",
         "log_format",
         "text",
