@@ -129,7 +129,7 @@ impl SourceFailures {
             lockouts: failures.lockouts,
             locked_until: failures
                 .is_locked(now_ms)
-                .then(|| (failures.locked_until_ms + 999) / 1000),
+                .then(|| failures.locked_until_ms.saturating_add(999) / 1000),
         }
     }
 }
@@ -317,7 +317,7 @@ pub async fn rotate_secret(
         .await?
         .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
     let now = state.clock().now();
-    let previous = (grace > 0).then_some((client.secret_hash, now + grace));
+    let previous = (grace > 0).then_some((client.secret_hash, now.saturating_add(grace)));
     let secret: Zeroizing<String> = generate_secret();
     let digest = state.hasher().client_secret(&secret);
     if !state.store().set_secret(id, &digest, previous, now).await? {
@@ -392,7 +392,11 @@ pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInf
         )));
     }
     let now = state.clock().now();
-    let key = keys::generate(state.keys().master(), now, now + activate_after);
+    let key = keys::generate(
+        state.keys().master(),
+        now,
+        now.saturating_add(activate_after),
+    );
     state.store().insert_signing_key(&key, false).await?;
     let all = list_keys(state).await?;
     all.into_iter()

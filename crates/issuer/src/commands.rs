@@ -2,7 +2,7 @@
 //!
 //! Results go to stdout (JSON with `--json`); logs and errors go to stderr.
 
-use std::{io::Write as _, net::SocketAddr, sync::Arc};
+use std::{io::Write as _, net::SocketAddr};
 
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -15,7 +15,7 @@ use crate::{
     error::SetupError,
     keys::KeyInfo,
     seal::MasterKey,
-    store::SqliteStore,
+    store::{self, SqliteStore},
     telemetry,
 };
 
@@ -64,7 +64,7 @@ async fn open(
     master: Option<MasterKey>,
     bound: Option<SocketAddr>,
 ) -> Result<AppState, SetupError> {
-    let store = Arc::new(SqliteStore::open(&config.store.database).await?);
+    let store = store::open(&config.store.database, &config.store.options).await?;
     let settings = match bound {
         Some(addr) => config.settings(addr)?,
         None => config.offline_settings(),

@@ -56,6 +56,9 @@ pub enum OAuthError {
     /// `temporarily_unavailable` (503): no signing key is active.
     #[error("temporarily_unavailable")]
     Unavailable,
+    /// `temporarily_unavailable` (503, `Retry-After`): the database cannot be reached.
+    #[error("temporarily_unavailable: {0}")]
+    StoreUnavailable(String),
     /// 500; the cause is logged, the client sees a generic body.
     #[error("server_error: {0}")]
     Internal(String),
@@ -79,7 +82,7 @@ impl OAuthError {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
-            Self::Unavailable => "temporarily_unavailable",
+            Self::Unavailable | Self::StoreUnavailable(_) => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
         }
     }
@@ -90,7 +93,7 @@ impl OAuthError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InvalidClient { status, .. } => *status,
             Self::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -106,6 +109,7 @@ impl OAuthError {
             Self::InvalidScope => "scope is not allowed for this client",
             Self::InvalidTarget => "audience or resource is not allowed for this client",
             Self::Unavailable => "no signing key is active",
+            Self::StoreUnavailable(_) => "the service is temporarily unavailable; retry later",
             Self::Internal(_) => return None,
         })
     }
@@ -138,6 +142,10 @@ impl IntoResponse for OAuthError {
             Self::Locked { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
+            Self::StoreUnavailable(cause) => {
+                tracing::warn!(error = %cause, "store unavailable");
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(STORE_RETRY_AFTER));
+            }
             _ => {}
         }
         let body = Body {
@@ -148,9 +156,15 @@ impl IntoResponse for OAuthError {
     }
 }
 
+/// `Retry-After` seconds when the database is unreachable.
+const STORE_RETRY_AFTER: u64 = 2;
+
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StoreError::Unavailable(_) => Self::StoreUnavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

@@ -70,7 +70,10 @@ pub fn plan(keys: &[StoredKey], now: i64, max_ttl: i64) -> Vec<KeyInfo> {
                 None => (KeyState::Pending, None),
                 Some(i) if i + 1 == started.len() => (KeyState::Active, None),
                 Some(i) => {
-                    let until = started[i + 1].activate_at + max_ttl + RETIRE_GRACE_SECS;
+                    let until = started[i + 1]
+                        .activate_at
+                        .saturating_add(max_ttl)
+                        .saturating_add(RETIRE_GRACE_SECS);
                     let state = if now < until {
                         KeyState::Retiring
                     } else {

@@ -77,6 +77,16 @@ pub struct StoreArgs {
     #[arg(long, global = true, env = "TOLLGATE_INSECURE_PLAINTEXT_KEYS")]
     #[serde(default)]
     pub insecure_plaintext_keys: bool,
+    /// See `spec::DB_POOL_SIZE`.
+    #[arg(long = spec::DB_POOL_SIZE.flag, env = spec::DB_POOL_SIZE.env, global = true,
+          help = spec::DB_POOL_SIZE.help(), value_parser = spec::DB_POOL_SIZE.parser(),
+          value_name = "N")]
+    pub db_pool_size: Option<u64>,
+    /// See `spec::DB_TIMEOUT_MS`.
+    #[arg(long = spec::DB_TIMEOUT_MS.flag, env = spec::DB_TIMEOUT_MS.env, global = true,
+          help = spec::DB_TIMEOUT_MS.help(), value_parser = spec::DB_TIMEOUT_MS.parser(),
+          value_name = "MS")]
+    pub db_timeout_ms: Option<u64>,
 }
 
 /// Settings of the running service (`serve`, `quickstart`).
@@ -191,6 +201,8 @@ impl Layer {
             database: a.database.or(b.database),
             master_key_file: a.master_key_file.or(b.master_key_file),
             insecure_plaintext_keys: a.insecure_plaintext_keys || b.insecure_plaintext_keys,
+            db_pool_size: a.db_pool_size.or(b.db_pool_size),
+            db_timeout_ms: a.db_timeout_ms.or(b.db_timeout_ms),
         };
         let (a, b) = (self.server, lower.server);
         let server = ServerArgs {
@@ -223,7 +235,11 @@ impl Layer {
         let (mut store, mut server) = (toml::Table::new(), toml::Table::new());
         for (key, value) in table {
             let target = match key.as_str() {
-                "database" | "master_key_file" | "insecure_plaintext_keys" => &mut store,
+                "database"
+                | "master_key_file"
+                | "insecure_plaintext_keys"
+                | "db_pool_size"
+                | "db_timeout_ms" => &mut store,
                 _ => &mut server,
             };
             target.insert(key, value);

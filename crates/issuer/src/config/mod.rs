@@ -17,7 +17,10 @@ use axum::http::StatusCode;
 use ipnet::IpNet;
 
 pub use self::layer::{InvalidClientStatus, Layer, LockoutScope, LogFormat, ServerArgs, StoreArgs};
-use crate::{error::SetupError, store::LockoutPolicy};
+use crate::{
+    error::SetupError,
+    store::{LockoutPolicy, StoreOptions},
+};
 
 /// The token endpoint path; `token_paths` adds aliases.
 pub const TOKEN_PATH: &str = "/oauth/token";
@@ -90,6 +93,8 @@ pub struct StoreConfig {
     pub master_key_file: Option<PathBuf>,
     /// Whether running without a master key was asked for.
     pub insecure_plaintext_keys: bool,
+    /// Pool size and timeout of the database connection.
+    pub options: StoreOptions,
 }
 
 /// The merged configuration.
@@ -208,6 +213,7 @@ impl Config {
     /// Merges flags/env over the file over defaults, and validates the result.
     pub fn resolve(over: Layer, file: Layer) -> Result<Self, SetupError> {
         let Layer { store, server } = over.over(file);
+        let num = |spec: &spec::Numeric, value| spec.resolve(value).map_err(SetupError::Config);
         let admin_listen = match server.admin_listen.as_deref() {
             Some("off") => None,
             Some(addr) => Some(addr.to_string()),
@@ -220,6 +226,10 @@ impl Config {
                     .unwrap_or_else(|| spec::DEFAULT_DATABASE.into()),
                 master_key_file: store.master_key_file,
                 insecure_plaintext_keys: store.insecure_plaintext_keys,
+                options: StoreOptions {
+                    pool_size: as_u32(num(&spec::DB_POOL_SIZE, store.db_pool_size)?),
+                    timeout: Duration::from_millis(num(&spec::DB_TIMEOUT_MS, store.db_timeout_ms)?),
+                },
             },
             listen: server
                 .listen

@@ -175,8 +175,32 @@ pub const MAX_CONNECTIONS: Numeric = Numeric {
     doc: "Connections served at once; more wait in the listen backlog (capped by the open-file limit)",
 };
 
+/// Database connections per process.
+pub const DB_POOL_SIZE: Numeric = Numeric {
+    key: "db_pool_size",
+    flag: "db-pool-size",
+    env: "TOLLGATE_DB_POOL_SIZE",
+    default: 16,
+    min: 1,
+    max: 500,
+    doc: "PostgreSQL connections per process",
+};
+
+/// Longest wait for the database.
+pub const DB_TIMEOUT_MS: Numeric = Numeric {
+    key: "db_timeout_ms",
+    flag: "db-timeout-ms",
+    env: "TOLLGATE_DB_TIMEOUT_MS",
+    default: 1500,
+    min: 100,
+    max: 60_000,
+    doc: "Longest wait for a PostgreSQL connection or statement before a 503, milliseconds",
+};
+
 /// Every numeric setting, in documentation order.
-pub const NUMERIC: [&Numeric; 11] = [
+pub const NUMERIC: [&Numeric; 13] = [
+    &DB_POOL_SIZE,
+    &DB_TIMEOUT_MS,
     &LOCKOUT_THRESHOLD,
     &LOCKOUT_BASE_SECS,
     &LOCKOUT_MAX_SECS,

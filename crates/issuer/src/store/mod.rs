@@ -1,22 +1,31 @@
 //! Persistence behind one async trait, so every replica of `tollgate serve` can share a
 //! database.
 //!
-//! Handlers and the CLI only see [`Store`]; each backend owns its SQL. SQLite ships now
-//! ([`SqliteStore`]); a PostgreSQL backend implements the same trait with its own
-//! migrations. Every counter that several processes may touch at once (lockouts,
-//! single-use refresh tokens) is changed by one atomic statement in the backend, never by
-//! read-modify-write in Rust.
+//! Handlers and the CLI only see [`Store`], opened by [`open`] from a URL; each backend
+//! owns its SQL and migrations: SQLite ([`SqliteStore`], the default file) and PostgreSQL
+//! ([`PgStore`], for several replicas). Every state that several processes may change at
+//! once (lockout counters, single-use refresh tokens, the first signing key) is changed
+//! inside one transaction or atomic statement of the backend; the lockout rule itself is
+//! the pure [`LockoutPolicy::after_failure`], the same for every backend. One
+//! conformance suite (`tests/store`) runs against both.
 
+mod postgres;
+mod rows;
 mod sqlite;
+
+use std::{error::Error as StdError, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 
-pub use self::sqlite::SqliteStore;
+pub use self::{postgres::PgStore, sqlite::SqliteStore};
 
 /// A 32-byte keyed hash (HMAC-SHA-256) of a client secret or refresh token.
 pub type Digest = [u8; 32];
 
-/// Why a store call failed.
+/// A driver's error, kept as the `source()` of a [`StoreError`].
+pub type DriverError = Box<dyn StdError + Send + Sync>;
+
+/// Why a store call failed. Driver-neutral: the driver's own error is the `source()`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -24,17 +33,106 @@ pub enum StoreError {
     #[error("{0} already exists")]
     Conflict(String),
     /// The database URL is not one this build supports.
-    #[error("unsupported database URL {0:?} (expected sqlite:PATH)")]
+    #[error(
+        "unsupported database URL {0:?} (expected sqlite:PATH, a file path, or postgres://...)"
+    )]
     UnsupportedUrl(String),
     /// A value read back from the database is not what this version wrote.
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// The database itself failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    /// The database cannot be reached or did not answer in time; retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] DriverError),
+    /// The database refused or failed a statement.
+    #[error("database error: {0}")]
+    Database(#[source] DriverError),
     /// A schema migration failed.
-    #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("schema migration failed: {0}")]
+    Migrate(#[source] DriverError),
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(Box::new(e))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            Self::Unavailable(Box::new(e))
+        } else {
+            Self::Database(Box::new(e))
+        }
+    }
+}
+
+/// Errors that mean "the database is not there right now", not "this statement is wrong".
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot
+        // connect now), 57014 (statement timeout), 53300 (too many connections).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"
+        }),
+        _ => false,
+    }
+}
+
+/// Connection settings of a database backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool (PostgreSQL; SQLite uses a fixed small pool).
+    pub pool_size: u32,
+    /// Longest wait for a connection or a statement before the call fails as
+    /// [`StoreError::Unavailable`].
+    pub timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            timeout: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// Opens the store a URL names: `postgres://` / `postgresql://` for PostgreSQL,
+/// `sqlite:PATH` or a bare path for SQLite (created and migrated if missing). The only
+/// place that knows which backends exist.
+pub async fn open(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
+    Ok(match Backend::of(url)? {
+        Backend::Postgres => Arc::new(PgStore::open(url, options).await?),
+        Backend::Sqlite => Arc::new(SqliteStore::open(url).await?),
+    })
+}
+
+/// Which backend a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url`, without connecting.
+    pub fn of(url: &str) -> StoreResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
 }
 
 /// Result of a store call.

@@ -7,6 +7,7 @@ use sqlx::{
 
 use crate::store::{
     Client, Digest, FailureOutcome, FailureState, LockoutPolicy, StoreError, StoreResult,
+    rows::{digest, words},
 };
 
 /// The client columns, as a macro so queries stay `&'static str` literals.
@@ -19,16 +20,6 @@ macro_rules! select_clients {
             $tail
         )
     };
-}
-
-pub(super) fn digest(bytes: Vec<u8>) -> StoreResult<Digest> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("digest is not 32 bytes".into()))
-}
-
-pub(super) fn words(text: &str) -> Vec<String> {
-    text.split_whitespace().map(str::to_string).collect()
 }
 
 fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {

@@ -5,7 +5,7 @@ use sqlx::{
     sqlite::{SqlitePool, SqliteRow},
 };
 
-use super::clients::words;
+use crate::store::rows::words;
 use crate::store::{Digest, RefreshToken, Setting, StoreResult, StoredKey};
 
 fn refresh_from_row(row: &SqliteRow) -> StoreResult<RefreshToken> {

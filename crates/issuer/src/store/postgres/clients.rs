@@ -1,0 +1,279 @@
+//! Clients and their failure counters.
+
+use sqlx::{
+    Row,
+    postgres::{PgPool, PgRow},
+};
+
+use crate::store::{
+    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, StoreError, StoreResult,
+    rows::{digest, words},
+};
+
+/// The client columns, as a macro so queries stay `&'static str` literals.
+macro_rules! select_clients {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, name, scopes, audiences, access_ttl, refresh_enabled, refresh_ttl, ",
+            "disabled, secret_hash, previous_secret_hash, previous_secret_expires_at, ",
+            "created_at, updated_at FROM clients ",
+            $tail
+        )
+    };
+}
+
+fn client_from_row(row: &PgRow) -> StoreResult<Client> {
+    Ok(Client {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        scopes: words(row.try_get("scopes")?),
+        audiences: words(row.try_get("audiences")?),
+        access_ttl: row.try_get("access_ttl")?,
+        refresh_enabled: row.try_get("refresh_enabled")?,
+        refresh_ttl: row.try_get("refresh_ttl")?,
+        disabled: row.try_get("disabled")?,
+        secret_hash: digest(row.try_get("secret_hash")?)?,
+        previous_secret_hash: row
+            .try_get::<Option<Vec<u8>>, _>("previous_secret_hash")?
+            .map(digest)
+            .transpose()?,
+        previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) async fn create_client(pool: &PgPool, c: &Client) -> StoreResult<()> {
+    let result = sqlx::query(
+        "INSERT INTO clients (id, name, scopes, audiences, access_ttl, refresh_enabled, \
+         refresh_ttl, disabled, secret_hash, previous_secret_hash, \
+         previous_secret_expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&c.id)
+    .bind(&c.name)
+    .bind(c.scopes.join(" "))
+    .bind(c.audiences.join(" "))
+    .bind(c.access_ttl)
+    .bind(c.refresh_enabled)
+    .bind(c.refresh_ttl)
+    .bind(c.disabled)
+    .bind(c.secret_hash.as_slice())
+    .bind(c.previous_secret_hash.as_ref().map(|d| d.as_slice()))
+    .bind(c.previous_secret_expires_at)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .execute(pool)
+    .await;
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::Conflict(format!("client {:?}", c.id)))
+        }
+        other => other.map(drop).map_err(Into::into),
+    }
+}
+
+pub(super) async fn client(pool: &PgPool, id: &str) -> StoreResult<Option<Client>> {
+    let row = sqlx::query(select_clients!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(client_from_row).transpose()
+}
+
+pub(super) async fn clients(pool: &PgPool) -> StoreResult<Vec<Client>> {
+    let rows = sqlx::query(select_clients!("ORDER BY id"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(client_from_row).collect()
+}
+
+pub(super) async fn set_secret(
+    pool: &PgPool,
+    id: &str,
+    secret_hash: &Digest,
+    previous: Option<(Digest, i64)>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE clients SET secret_hash = $1, previous_secret_hash = $2, \
+         previous_secret_expires_at = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(secret_hash.as_slice())
+    .bind(previous.as_ref().map(|(d, _)| d.as_slice()))
+    .bind(previous.map(|(_, at)| at))
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn set_disabled(
+    pool: &PgPool,
+    id: &str,
+    disabled: bool,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE clients SET disabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(disabled)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn delete_client(pool: &PgPool, id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM clients WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn max_access_ttl(pool: &PgPool) -> StoreResult<i64> {
+    let row = sqlx::query("SELECT COALESCE(MAX(access_ttl), 0) AS ttl FROM clients")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get("ttl")?)
+}
+
+pub(super) async fn auth_lookup(
+    pool: &PgPool,
+    id: &str,
+    source: &str,
+) -> StoreResult<(Option<Client>, FailureState)> {
+    // One indexed read for both halves.
+    let row = sqlx::query(
+        "SELECT c.id, c.name, c.scopes, c.audiences, c.access_ttl, c.refresh_enabled, \
+         c.refresh_ttl, c.disabled, c.secret_hash, c.previous_secret_hash, \
+         c.previous_secret_expires_at, c.created_at, c.updated_at, \
+         f.failed_count, f.lockouts, f.locked_until_ms \
+         FROM clients c \
+         LEFT JOIN auth_failures f ON f.client_id = c.id AND f.source = $2 \
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .bind(source)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok((None, FailureState::default()));
+    };
+    Ok((Some(client_from_row(&row)?), failure_from_row(&row)?))
+}
+
+fn failure_from_row(row: &PgRow) -> StoreResult<FailureState> {
+    let field = |name| {
+        row.try_get::<Option<i64>, _>(name)
+            .map(Option::unwrap_or_default)
+    };
+    Ok(FailureState {
+        failed_count: field("failed_count")?,
+        lockouts: field("lockouts")?,
+        locked_until_ms: field("locked_until_ms")?,
+    })
+}
+
+pub(super) async fn record_failure(
+    pool: &PgPool,
+    id: &str,
+    source: &str,
+    now_ms: i64,
+    policy: &LockoutPolicy,
+) -> StoreResult<FailureOutcome> {
+    let mut tx = pool.begin().await?;
+    // A zero row first (only for a client that exists), so that there is always a row
+    // to lock: concurrent failures of the pair, from any replica, then queue on
+    // `FOR UPDATE` and each applies the rule to the state the previous one left.
+    sqlx::query(
+        "INSERT INTO auth_failures \
+           (client_id, source, failed_count, lockouts, locked_until_ms, last_failure_ms) \
+         SELECT $1, $2, 0, 0, 0, $3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = $1) \
+         ON CONFLICT (client_id, source) DO NOTHING",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query(
+        "SELECT failed_count, lockouts, locked_until_ms FROM auth_failures \
+         WHERE client_id = $1 AND source = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(source)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        // No such client: the outcome is computed, nothing is stored.
+        tx.rollback().await?;
+        return Ok(policy.after_failure(FailureState::default(), now_ms));
+    };
+    let outcome = policy.after_failure(failure_from_row(&row)?, now_ms);
+    if !matches!(outcome, FailureOutcome::AlreadyLocked(_)) {
+        let next = outcome.state();
+        sqlx::query(
+            "UPDATE auth_failures SET failed_count = $3, lockouts = $4, locked_until_ms = $5, \
+             last_failure_ms = $6 WHERE client_id = $1 AND source = $2",
+        )
+        .bind(id)
+        .bind(source)
+        .bind(next.failed_count)
+        .bind(next.lockouts)
+        .bind(next.locked_until_ms)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+pub(super) async fn reset_failures(pool: &PgPool, id: &str, source: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM auth_failures WHERE client_id = $1 AND source = $2")
+        .bind(id)
+        .bind(source)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn clear_failures(
+    pool: &PgPool,
+    id: &str,
+    source: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM auth_failures WHERE client_id = $1 AND ($2::text IS NULL OR source = $2)",
+    )
+    .bind(id)
+    .bind(source)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn failures(pool: &PgPool, id: &str) -> StoreResult<Vec<(String, FailureState)>> {
+    let rows = sqlx::query(
+        "SELECT source, failed_count, lockouts, locked_until_ms FROM auth_failures \
+         WHERE client_id = $1 ORDER BY last_failure_ms DESC, source",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("source")?, failure_from_row(row)?)))
+        .collect()
+}
+
+pub(super) async fn prune_failures(pool: &PgPool, cutoff_ms: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM auth_failures WHERE last_failure_ms < $1 AND locked_until_ms < $1",
+    )
+    .bind(cutoff_ms)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

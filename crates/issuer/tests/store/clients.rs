@@ -1,0 +1,104 @@
+//! Clients: create, read, list, secrets and their grace, disable, delete.
+
+use std::sync::Arc;
+
+use tollgate_issuer::store::{Client, Digest, LockoutPolicy, RefreshToken, Store, StoreError};
+
+pub(crate) fn client(id: &str, secret: u8) -> Client {
+    Client {
+        id: id.into(),
+        name: format!("client {id}"),
+        scopes: vec!["read".into(), "write".into()],
+        audiences: vec!["https://api.example.com".into()],
+        access_ttl: 3600,
+        refresh_enabled: true,
+        refresh_ttl: 86_400,
+        disabled: false,
+        secret_hash: [secret; 32],
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        created_at: 1_000,
+        updated_at: 1_000,
+    }
+}
+
+pub(crate) async fn clients_round_trip(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+    assert_eq!(store.max_access_ttl().await.unwrap(), 0);
+    let b = client("b", 2);
+    let mut a = client("a", 1);
+    a.access_ttl = 7200;
+    store.create_client(&b).await.unwrap();
+    store.create_client(&a).await.unwrap();
+    assert!(matches!(
+        store.create_client(&a).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.client("a").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.client("A").await.unwrap(),
+        None,
+        "ids are case-sensitive"
+    );
+    assert_eq!(store.clients().await.unwrap(), vec![a.clone(), b.clone()]);
+    assert_eq!(store.max_access_ttl().await.unwrap(), 7200);
+    let (found, failures) = store.auth_lookup("a", "192.0.2.1").await.unwrap();
+    assert_eq!(found, Some(a));
+    assert!(failures.is_clean() && !failures.is_locked(0));
+    assert_eq!(store.auth_lookup("zz", "192.0.2.1").await.unwrap().0, None);
+}
+
+pub(crate) async fn secrets_rotate_with_grace_and_clients_disable(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let next: Digest = [9; 32];
+    assert!(
+        store
+            .set_secret("a", &next, Some(([1; 32], 5_000)), 2_000)
+            .await
+            .unwrap()
+    );
+    let a = store.client("a").await.unwrap().unwrap();
+    assert_eq!(a.secret_hash, next);
+    assert_eq!(a.previous_secret_hash, Some([1; 32]));
+    assert_eq!(a.previous_secret_expires_at, Some(5_000));
+    assert_eq!(a.updated_at, 2_000);
+    assert!(store.set_secret("a", &[7; 32], None, 3_000).await.unwrap());
+    let a = store.client("a").await.unwrap().unwrap();
+    assert_eq!(
+        (a.previous_secret_hash, a.previous_secret_expires_at),
+        (None, None)
+    );
+    assert!(!store.set_secret("nobody", &next, None, 0).await.unwrap());
+
+    assert!(store.set_disabled("a", true, 4_000).await.unwrap());
+    assert!(store.client("a").await.unwrap().unwrap().disabled);
+    assert!(store.set_disabled("a", false, 4_001).await.unwrap());
+    assert!(!store.client("a").await.unwrap().unwrap().disabled);
+    assert!(!store.set_disabled("nobody", true, 0).await.unwrap());
+}
+
+pub(crate) async fn deleting_a_client_removes_its_failures_and_refresh_tokens(
+    store: Arc<dyn Store>,
+) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let policy = LockoutPolicy::new(5, 30, 900);
+    store
+        .record_failure("a", "192.0.2.1", 10, &policy)
+        .await
+        .unwrap();
+    let token = crate::tokens::refresh("a", "fam", 100);
+    store
+        .insert_refresh_token(&[3; 32], &token, 10)
+        .await
+        .unwrap();
+    assert!(store.delete_client("a").await.unwrap());
+    assert!(!store.delete_client("a").await.unwrap());
+    assert!(store.failures("a").await.unwrap().is_empty());
+    assert_eq!(
+        store.refresh_token(&[3; 32]).await.unwrap(),
+        None::<RefreshToken>
+    );
+    // Re-created under the same id, it starts with nothing.
+    store.create_client(&client("a", 2)).await.unwrap();
+    assert!(store.failures("a").await.unwrap().is_empty());
+}

@@ -1,0 +1,142 @@
+//! Failure counting: per (client, source), exact under concurrency, one lockout, growth,
+//! no rows for unknown ids, reset, clear, prune.
+
+use std::sync::Arc;
+
+use tollgate_issuer::store::{FailureOutcome, FailureState, LockoutPolicy, Store};
+
+use crate::clients::client;
+
+const SOURCE: &str = "198.51.100.1";
+
+fn policy(threshold: u64) -> LockoutPolicy {
+    LockoutPolicy::new(threshold, 10, 40)
+}
+
+async fn state(store: &dyn Store, id: &str, source: &str) -> FailureState {
+    store.auth_lookup(id, source).await.unwrap().1
+}
+
+pub(crate) async fn failures_are_counted_per_client_and_source(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    store.create_client(&client("b", 2)).await.unwrap();
+    let p = policy(5);
+    for _ in 0..3 {
+        store.record_failure("a", SOURCE, 1_000, &p).await.unwrap();
+    }
+    store
+        .record_failure("a", "203.0.113.9", 2_000, &p)
+        .await
+        .unwrap();
+    assert_eq!(state(store.as_ref(), "a", SOURCE).await.failed_count, 3);
+    assert_eq!(
+        state(store.as_ref(), "a", "203.0.113.9").await.failed_count,
+        1
+    );
+    assert!(state(store.as_ref(), "b", SOURCE).await.is_clean());
+    let listed = store.failures("a").await.unwrap();
+    let sources: Vec<&str> = listed.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(sources, ["203.0.113.9", SOURCE], "most recent first");
+}
+
+async fn concurrent(store: &Arc<dyn Store>, n: usize, p: LockoutPolicy) -> Vec<FailureOutcome> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move { store.record_failure("a", SOURCE, 5_000, &p).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+    outcomes
+}
+
+pub(crate) async fn concurrent_failures_are_counted_exactly(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let outcomes = concurrent(&store, 100, policy(1000)).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, FailureOutcome::Counted(_)))
+    );
+    let mut counts: Vec<i64> = outcomes.iter().map(|o| o.state().failed_count).collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=100).collect::<Vec<_>>(),
+        "each saw the previous one"
+    );
+    assert_eq!(state(store.as_ref(), "a", SOURCE).await.failed_count, 100);
+}
+
+pub(crate) async fn concurrent_failures_start_exactly_one_lockout(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let outcomes = concurrent(&store, 100, policy(5)).await;
+    let count = |f: fn(&FailureOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    assert_eq!(count(|o| matches!(o, FailureOutcome::Counted(_))), 4);
+    assert_eq!(count(|o| matches!(o, FailureOutcome::Locked(_))), 1);
+    assert_eq!(count(|o| matches!(o, FailureOutcome::AlreadyLocked(_))), 95);
+    let now = state(store.as_ref(), "a", SOURCE).await;
+    assert_eq!(
+        (now.failed_count, now.lockouts, now.locked_until_ms),
+        (0, 1, 15_000)
+    );
+}
+
+pub(crate) async fn lockouts_double_up_to_the_cap(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let p = policy(2);
+    let mut now = 0;
+    let mut lengths = Vec::new();
+    for _ in 0..4 {
+        store.record_failure("a", SOURCE, now, &p).await.unwrap();
+        let outcome = store.record_failure("a", SOURCE, now, &p).await.unwrap();
+        let FailureOutcome::Locked(locked) = outcome else {
+            panic!("the second failure locks: {outcome:?}");
+        };
+        let again = store
+            .record_failure("a", SOURCE, now + 1, &p)
+            .await
+            .unwrap();
+        assert_eq!(again, FailureOutcome::AlreadyLocked(locked));
+        lengths.push(locked.locked_until_ms - now);
+        now = locked.locked_until_ms;
+    }
+    assert_eq!(lengths, [10_000, 20_000, 40_000, 40_000]);
+}
+
+pub(crate) async fn unknown_ids_get_no_rows(store: Arc<dyn Store>) {
+    let p = policy(1);
+    let outcome = store.record_failure("ghost", SOURCE, 0, &p).await.unwrap();
+    assert!(matches!(outcome, FailureOutcome::Locked(_)), "{outcome:?}");
+    assert!(store.failures("ghost").await.unwrap().is_empty());
+    // Creating the id later starts it clean.
+    store.create_client(&client("ghost", 1)).await.unwrap();
+    assert!(state(store.as_ref(), "ghost", SOURCE).await.is_clean());
+}
+
+pub(crate) async fn reset_clear_and_prune(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let p = policy(3);
+    for source in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        store.record_failure("a", source, 1_000, &p).await.unwrap();
+    }
+    store.reset_failures("a", "192.0.2.1").await.unwrap();
+    assert!(state(store.as_ref(), "a", "192.0.2.1").await.is_clean());
+    store.clear_failures("a", Some("192.0.2.2")).await.unwrap();
+    assert_eq!(store.failures("a").await.unwrap().len(), 1);
+    store
+        .record_failure("a", "192.0.2.4", 50_000, &p)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune_failures(10_000).await.unwrap(),
+        1,
+        "only the stale row"
+    );
+    store.clear_failures("a", None).await.unwrap();
+    assert!(store.failures("a").await.unwrap().is_empty());
+    store.compact().await.unwrap();
+}

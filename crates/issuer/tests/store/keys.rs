@@ -1,0 +1,112 @@
+//! Settings and signing keys.
+
+use std::sync::Arc;
+
+use tollgate_issuer::store::{Setting, Store, StoredKey};
+
+fn key(kid: &str, created_at: i64) -> StoredKey {
+    StoredKey {
+        kid: kid.into(),
+        private_key: vec![7; 32],
+        protection: "plain".into(),
+        created_at,
+        activate_at: created_at + 10,
+    }
+}
+
+pub(crate) async fn settings_insert_once_and_reseal_conditionally(store: Arc<dyn Store>) {
+    let plain = Setting {
+        value: vec![1; 32],
+        protection: "plain".into(),
+    };
+    assert!(store.insert_setting("pepper", &plain).await.unwrap());
+    let other = Setting {
+        value: vec![2; 32],
+        protection: "plain".into(),
+    };
+    assert!(!store.insert_setting("pepper", &other).await.unwrap());
+    assert_eq!(store.setting("pepper").await.unwrap(), Some(plain.clone()));
+    let sealed = Setting {
+        value: vec![3; 56],
+        protection: "xchacha20poly1305".into(),
+    };
+    store
+        .reseal_setting("pepper", "xchacha20poly1305", &other)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting("pepper").await.unwrap(),
+        Some(plain),
+        "protection must match"
+    );
+    store
+        .reseal_setting("pepper", "plain", &sealed)
+        .await
+        .unwrap();
+    assert_eq!(store.setting("pepper").await.unwrap(), Some(sealed));
+    assert_eq!(store.setting("missing").await.unwrap(), None);
+}
+
+pub(crate) async fn replicas_racing_on_first_start_create_one_key(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .insert_signing_key(&key(&format!("kid-{i}"), 100), true)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        created += usize::from(task.await.unwrap());
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+    assert!(
+        !store
+            .insert_signing_key(&key("late", 200), true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_signing_key(&key("rotated", 200), false)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.signing_keys().await.unwrap().len(), 2);
+}
+
+pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(store: Arc<dyn Store>) {
+    for (kid, at) in [("c", 300), ("a", 100), ("b", 200)] {
+        store
+            .insert_signing_key(&key(kid, at), false)
+            .await
+            .unwrap();
+    }
+    let kids: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, ["a", "b", "c"]);
+    let sealed = StoredKey {
+        private_key: vec![9; 72],
+        protection: "xchacha20poly1305".into(),
+        ..key("a", 100)
+    };
+    store
+        .reseal_signing_key("a", "plain", &sealed)
+        .await
+        .unwrap();
+    store
+        .reseal_signing_key("a", "plain", &key("a", 100))
+        .await
+        .unwrap();
+    assert_eq!(store.signing_keys().await.unwrap()[0], sealed);
+}

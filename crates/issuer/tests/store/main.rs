@@ -1,0 +1,56 @@
+//! The store conformance suite: one set of tests written against `dyn Store`, run on
+//! SQLite (a temporary file) and on PostgreSQL (a fresh database on the server named by
+//! `TOLLGATE_TEST_POSTGRES_URL`; `./scripts/test` starts a throwaway one). No behaviour
+//! may differ between the backends.
+
+// Helpers outside #[test] functions panic on failure too: that is how a test fails.
+#![allow(clippy::unwrap_used)]
+
+mod backend;
+mod clients;
+mod failures;
+mod keys;
+mod tokens;
+
+/// Generates one test per backend for each case: `sqlite::case` and `postgres::case`.
+macro_rules! conformance {
+    ($($module:ident::$case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let fixture = crate::backend::sqlite().await;
+                    crate::$module::$case(fixture.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let fixture = crate::backend::postgres().await;
+                    crate::$module::$case(fixture.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    clients::clients_round_trip,
+    clients::secrets_rotate_with_grace_and_clients_disable,
+    clients::deleting_a_client_removes_its_failures_and_refresh_tokens,
+    failures::failures_are_counted_per_client_and_source,
+    failures::concurrent_failures_are_counted_exactly,
+    failures::concurrent_failures_start_exactly_one_lockout,
+    failures::lockouts_double_up_to_the_cap,
+    failures::unknown_ids_get_no_rows,
+    failures::reset_clear_and_prune,
+    tokens::refresh_tokens_are_single_use_under_concurrency,
+    tokens::refresh_families_are_capped_oldest_first,
+    tokens::families_are_revoked_whole_and_expired_rows_pruned,
+    tokens::revoked_access_tokens_are_remembered_until_expiry,
+    keys::settings_insert_once_and_reseal_conditionally,
+    keys::replicas_racing_on_first_start_create_one_key,
+    keys::keys_are_listed_oldest_first_and_resealed_conditionally,
+);
