@@ -8,11 +8,17 @@ mod auth;
 mod cli;
 mod common;
 mod config;
+mod crash;
 mod endpoints;
 mod introspection;
 mod keys;
 mod lockout;
+mod outage;
+#[path = "../support/postgres.rs"]
+mod pg;
 mod refresh;
+mod replica;
+mod replicas;
 mod sources;
 mod storage;
 mod token;

@@ -10,6 +10,8 @@ mod backend;
 mod clients;
 mod failures;
 mod keys;
+#[path = "../support/postgres.rs"]
+mod pg;
 mod tokens;
 
 /// Generates one test per backend for each case: `sqlite::case` and `postgres::case`.
