@@ -171,6 +171,28 @@ pub struct Client {
 
 pub use crate::lockout::{FailureOutcome, FailureState, LockoutPolicy};
 
+/// Counters that move whenever clients or failure states change, from any process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChangeMarks {
+    /// Moves on every client insert, update or delete.
+    pub clients: i64,
+    /// The sequence number of the latest failure-state write.
+    pub failures: i64,
+}
+
+/// One failure state as last written, with its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureChange {
+    /// The client.
+    pub client_id: String,
+    /// The source (see [`crate::auth::source_key`]).
+    pub source: String,
+    /// The state written (clean after a reset or an unlock).
+    pub state: FailureState,
+    /// Its place in the order of failure-state writes.
+    pub seq: i64,
+}
+
 /// A refresh token as stored (the token itself is only kept as a digest).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -284,6 +306,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn failures(&self, id: &str) -> StoreResult<Vec<(String, FailureState)>>;
     /// Forgets failure rows idle since before `cutoff_ms`.
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64>;
+    /// The change counters, in one cheap read (polled by every server).
+    async fn change_marks(&self) -> StoreResult<ChangeMarks>;
+    /// Up to `limit` failure states written after sequence number `seq`, in order.
+    async fn failures_since(&self, seq: i64, limit: u32) -> StoreResult<Vec<FailureChange>>;
 
     /// Stores the first token of a new family under `digest`, then removes the client's
     /// oldest active families beyond `max_families` (their tokens stop working).

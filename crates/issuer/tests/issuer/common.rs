@@ -350,6 +350,16 @@ impl Store for CountingStore {
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         self.write().prune_failures(cutoff_ms).await
     }
+    async fn change_marks(&self) -> StoreResult<tollgate_issuer::store::ChangeMarks> {
+        self.read().change_marks().await
+    }
+    async fn failures_since(
+        &self,
+        seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<tollgate_issuer::store::FailureChange>> {
+        self.read().failures_since(seq, limit).await
+    }
     async fn insert_refresh_token(
         &self,
         d: &Digest,

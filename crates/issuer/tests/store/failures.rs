@@ -131,12 +131,45 @@ pub(crate) async fn reset_clear_and_prune(store: Arc<dyn Store>) {
         .record_failure("a", "192.0.2.4", 50_000, &p)
         .await
         .unwrap();
-    assert_eq!(
-        store.prune_failures(10_000).await.unwrap(),
-        1,
-        "only the stale row"
-    );
+    // The three rows last written at 1 000 go, cleared or not; the fresh one stays.
+    assert_eq!(store.prune_failures(10_000).await.unwrap(), 3);
+    assert_eq!(store.failures("a").await.unwrap().len(), 1);
     store.clear_failures("a", None).await.unwrap();
     assert!(store.failures("a").await.unwrap().is_empty());
     store.compact().await.unwrap();
+}
+
+pub(crate) async fn every_client_and_failure_change_moves_a_mark(store: Arc<dyn Store>) {
+    let start = store.change_marks().await.unwrap();
+    store.create_client(&client("a", 1)).await.unwrap();
+    let created = store.change_marks().await.unwrap();
+    assert!(created.clients > start.clients);
+    store.set_disabled("a", true, 5).await.unwrap();
+    let disabled = store.change_marks().await.unwrap();
+    assert!(disabled.clients > created.clients);
+    assert_eq!(disabled.failures, start.failures, "no failure written yet");
+
+    let p = policy(2);
+    store.record_failure("a", SOURCE, 1_000, &p).await.unwrap();
+    store.record_failure("a", SOURCE, 1_000, &p).await.unwrap();
+    // Refused while locked: not a write, no new mark.
+    store.record_failure("a", SOURCE, 1_001, &p).await.unwrap();
+    store.clear_failures("a", None).await.unwrap();
+    let changes = store.failures_since(start.failures, 100).await.unwrap();
+    let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(
+        seqs.len(),
+        1,
+        "one row, holding its latest write: {changes:?}"
+    );
+    assert!(
+        changes[0].state.is_clean(),
+        "the unlock is visible as a clean state"
+    );
+    assert_eq!(store.change_marks().await.unwrap().failures, seqs[0]);
+    let first_two = store.failures_since(start.failures, 1).await.unwrap();
+    assert_eq!(first_two.len(), 1, "the limit holds");
+    assert!(store.failures_since(seqs[0], 100).await.unwrap().is_empty());
+    store.delete_client("a").await.unwrap();
+    assert!(store.change_marks().await.unwrap().clients > disabled.clients);
 }

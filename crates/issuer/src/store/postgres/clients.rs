@@ -6,7 +6,8 @@ use sqlx::{
 };
 
 use crate::store::{
-    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, StoreError, StoreResult,
+    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
+    StoreError, StoreResult,
     rows::{digest, words},
 };
 
@@ -214,9 +215,10 @@ pub(super) async fn record_failure(
     let outcome = policy.after_failure(failure_from_row(&row)?, now_ms);
     if !matches!(outcome, FailureOutcome::AlreadyLocked(_)) {
         let next = outcome.state();
+        let seq = next_failure_seq(&mut tx).await?;
         sqlx::query(
             "UPDATE auth_failures SET failed_count = $3, lockouts = $4, locked_until_ms = $5, \
-             last_failure_ms = $6 WHERE client_id = $1 AND source = $2",
+             last_failure_ms = $6, seq = $7 WHERE client_id = $1 AND source = $2",
         )
         .bind(id)
         .bind(source)
@@ -224,6 +226,7 @@ pub(super) async fn record_failure(
         .bind(next.lockouts)
         .bind(next.locked_until_ms)
         .bind(now_ms)
+        .bind(seq)
         .execute(&mut *tx)
         .await?;
     }
@@ -231,13 +234,19 @@ pub(super) async fn record_failure(
     Ok(outcome)
 }
 
+/// Takes the next failure sequence number, inside the caller's transaction. The row lock
+/// on the counter is held to commit, so sequence order is commit order.
+async fn next_failure_seq(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "UPDATE change_marks SET value = value + 1 WHERE name = 'failures' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("value")?)
+}
+
 pub(super) async fn reset_failures(pool: &PgPool, id: &str, source: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM auth_failures WHERE client_id = $1 AND source = $2")
-        .bind(id)
-        .bind(source)
-        .execute(pool)
-        .await?;
-    Ok(())
+    clear_failures(pool, id, Some(source)).await
 }
 
 pub(super) async fn clear_failures(
@@ -245,20 +254,29 @@ pub(super) async fn clear_failures(
     id: &str,
     source: Option<&str>,
 ) -> StoreResult<()> {
+    // A clean state with a new sequence number, not a delete: servers that hold the old
+    // state in memory must see that it ended.
+    let mut tx = pool.begin().await?;
+    let seq = next_failure_seq(&mut tx).await?;
     sqlx::query(
-        "DELETE FROM auth_failures WHERE client_id = $1 AND ($2::text IS NULL OR source = $2)",
+        "UPDATE auth_failures SET failed_count = 0, lockouts = 0, locked_until_ms = 0, seq = $3 \
+         WHERE client_id = $1 AND ($2::text IS NULL OR source = $2) \
+         AND (failed_count > 0 OR lockouts > 0 OR locked_until_ms > 0)",
     )
     .bind(id)
     .bind(source)
-    .execute(pool)
+    .bind(seq)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 pub(super) async fn failures(pool: &PgPool, id: &str) -> StoreResult<Vec<(String, FailureState)>> {
     let rows = sqlx::query(
         "SELECT source, failed_count, lockouts, locked_until_ms FROM auth_failures \
-         WHERE client_id = $1 ORDER BY last_failure_ms DESC, source",
+         WHERE client_id = $1 AND (failed_count > 0 OR lockouts > 0 OR locked_until_ms > 0) \
+         ORDER BY last_failure_ms DESC, source",
     )
     .bind(id)
     .fetch_all(pool)
@@ -276,4 +294,45 @@ pub(super) async fn prune_failures(pool: &PgPool, cutoff_ms: i64) -> StoreResult
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
+}
+
+pub(super) async fn change_marks(pool: &PgPool) -> StoreResult<ChangeMarks> {
+    let rows = sqlx::query("SELECT name, value FROM change_marks")
+        .fetch_all(pool)
+        .await?;
+    let mut marks = ChangeMarks::default();
+    for row in rows {
+        let value: i64 = row.try_get("value")?;
+        match row.try_get::<String, _>("name")?.as_str() {
+            "clients" => marks.clients = value,
+            "failures" => marks.failures = value,
+            _ => {}
+        }
+    }
+    Ok(marks)
+}
+
+pub(super) async fn failures_since(
+    pool: &PgPool,
+    seq: i64,
+    limit: u32,
+) -> StoreResult<Vec<FailureChange>> {
+    let rows = sqlx::query(
+        "SELECT client_id, source, failed_count, lockouts, locked_until_ms, seq \
+         FROM auth_failures WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(seq)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(FailureChange {
+                client_id: row.try_get("client_id")?,
+                source: row.try_get("source")?,
+                state: failure_from_row(row)?,
+                seq: row.try_get("seq")?,
+            })
+        })
+        .collect()
 }

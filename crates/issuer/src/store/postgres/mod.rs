@@ -19,8 +19,8 @@ use sqlx::{
 };
 
 use super::{
-    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, RefreshToken, Setting, Store,
-    StoreError, StoreOptions, StoreResult, StoredKey,
+    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
+    RefreshToken, Setting, Store, StoreError, StoreOptions, StoreResult, StoredKey,
 };
 
 /// PostgreSQL through an sqlx pool.
@@ -178,6 +178,15 @@ impl Store for PgStore {
 
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         self.bounded(clients::prune_failures(&self.pool, cutoff_ms))
+            .await
+    }
+
+    async fn change_marks(&self) -> StoreResult<ChangeMarks> {
+        self.bounded(clients::change_marks(&self.pool)).await
+    }
+
+    async fn failures_since(&self, seq: i64, limit: u32) -> StoreResult<Vec<FailureChange>> {
+        self.bounded(clients::failures_since(&self.pool, seq, limit))
             .await
     }
 

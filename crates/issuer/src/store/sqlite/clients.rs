@@ -6,7 +6,8 @@ use sqlx::{
 };
 
 use crate::store::{
-    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, StoreError, StoreResult,
+    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
+    StoreError, StoreResult,
     rows::{digest, words},
 };
 
@@ -200,13 +201,14 @@ pub(super) async fn record_failure(
     if !matches!(outcome, FailureOutcome::AlreadyLocked(_)) {
         let next = outcome.state();
         // Only clients that exist get a row (the foreign key would refuse others).
+        let seq = next_failure_seq(&mut tx).await?;
         sqlx::query(
-            "INSERT INTO auth_failures \
-               (client_id, source, failed_count, lockouts, locked_until_ms, last_failure_ms) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM clients WHERE id = ?1) \
+            "INSERT INTO auth_failures (client_id, source, failed_count, lockouts, \
+               locked_until_ms, last_failure_ms, seq) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM clients WHERE id = ?1) \
              ON CONFLICT (client_id, source) DO UPDATE SET failed_count = excluded.failed_count, \
                lockouts = excluded.lockouts, locked_until_ms = excluded.locked_until_ms, \
-               last_failure_ms = excluded.last_failure_ms",
+               last_failure_ms = excluded.last_failure_ms, seq = excluded.seq",
         )
         .bind(id)
         .bind(source)
@@ -214,6 +216,7 @@ pub(super) async fn record_failure(
         .bind(next.lockouts)
         .bind(next.locked_until_ms)
         .bind(now_ms)
+        .bind(seq)
         .execute(&mut *tx)
         .await?;
     }
@@ -221,13 +224,18 @@ pub(super) async fn record_failure(
     Ok(outcome)
 }
 
+/// Takes the next failure sequence number, inside the caller's write transaction.
+async fn next_failure_seq(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "UPDATE change_marks SET value = value + 1 WHERE name = 'failures' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("value")?)
+}
+
 pub(super) async fn reset_failures(pool: &SqlitePool, id: &str, source: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1 AND source = ?2")
-        .bind(id)
-        .bind(source)
-        .execute(pool)
-        .await?;
-    Ok(())
+    clear_failures(pool, id, Some(source)).await
 }
 
 pub(super) async fn clear_failures(
@@ -235,11 +243,21 @@ pub(super) async fn clear_failures(
     id: &str,
     source: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM auth_failures WHERE client_id = ?1 AND (?2 IS NULL OR source = ?2)")
-        .bind(id)
-        .bind(source)
-        .execute(pool)
-        .await?;
+    // A clean state with a new sequence number, not a delete: servers that hold the old
+    // state in memory must see that it ended.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let seq = next_failure_seq(&mut tx).await?;
+    sqlx::query(
+        "UPDATE auth_failures SET failed_count = 0, lockouts = 0, locked_until_ms = 0, seq = ?3 \
+         WHERE client_id = ?1 AND (?2 IS NULL OR source = ?2) \
+         AND (failed_count > 0 OR lockouts > 0 OR locked_until_ms > 0)",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(seq)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -249,7 +267,8 @@ pub(super) async fn failures(
 ) -> StoreResult<Vec<(String, FailureState)>> {
     let rows = sqlx::query(
         "SELECT source, failed_count, lockouts, locked_until_ms FROM auth_failures \
-         WHERE client_id = ?1 ORDER BY last_failure_ms DESC, source",
+         WHERE client_id = ?1 AND (failed_count > 0 OR lockouts > 0 OR locked_until_ms > 0) \
+         ORDER BY last_failure_ms DESC, source",
     )
     .bind(id)
     .fetch_all(pool)
@@ -267,4 +286,45 @@ pub(super) async fn prune_failures(pool: &SqlitePool, cutoff_ms: i64) -> StoreRe
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
+}
+
+pub(super) async fn change_marks(pool: &SqlitePool) -> StoreResult<ChangeMarks> {
+    let rows = sqlx::query("SELECT name, value FROM change_marks")
+        .fetch_all(pool)
+        .await?;
+    let mut marks = ChangeMarks::default();
+    for row in rows {
+        let value: i64 = row.try_get("value")?;
+        match row.try_get::<String, _>("name")?.as_str() {
+            "clients" => marks.clients = value,
+            "failures" => marks.failures = value,
+            _ => {}
+        }
+    }
+    Ok(marks)
+}
+
+pub(super) async fn failures_since(
+    pool: &SqlitePool,
+    seq: i64,
+    limit: u32,
+) -> StoreResult<Vec<FailureChange>> {
+    let rows = sqlx::query(
+        "SELECT client_id, source, failed_count, lockouts, locked_until_ms, seq \
+         FROM auth_failures WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )
+    .bind(seq)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(FailureChange {
+                client_id: row.try_get("client_id")?,
+                source: row.try_get("source")?,
+                state: failure_from_row(row)?,
+                seq: row.try_get("seq")?,
+            })
+        })
+        .collect()
 }

@@ -14,8 +14,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    Client, Digest, FailureOutcome, FailureState, LockoutPolicy, RefreshToken, Setting, Store,
-    StoreError, StoreResult, StoredKey,
+    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
+    RefreshToken, Setting, Store, StoreError, StoreResult, StoredKey,
 };
 
 /// Bytes of WAL kept after a checkpoint (the file is truncated down to this).
@@ -166,6 +166,14 @@ impl Store for SqliteStore {
 
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         clients::prune_failures(&self.pool, cutoff_ms).await
+    }
+
+    async fn change_marks(&self) -> StoreResult<ChangeMarks> {
+        clients::change_marks(&self.pool).await
+    }
+
+    async fn failures_since(&self, seq: i64, limit: u32) -> StoreResult<Vec<FailureChange>> {
+        clients::failures_since(&self.pool, seq, limit).await
     }
 
     async fn insert_refresh_token(
