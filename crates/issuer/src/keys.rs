@@ -6,13 +6,10 @@
 //! newer key activates; leaves the JWKS once every token it may have signed has expired
 //! (the longest client lifetime plus [`RETIRE_GRACE_SECS`]).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
-use tollgate_core::{Jwks, Policy, SigningKey, Verifier};
+use tollgate_core::{Jwk, Jwks, Policy, SigningKey, Verifier, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -99,15 +96,21 @@ fn key_context(kid: &str) -> String {
     format!("tollgate signing key {kid}")
 }
 
+fn corrupt(message: String) -> SetupError {
+    StoreError::Corrupt(message).into()
+}
+
 /// Generates a key that publishes now and signs from `activate_at`, sealed if a master
-/// key is given.
+/// key is given. Its public half is kept in clear.
 pub fn generate(master: Option<&MasterKey>, now: i64, activate_at: i64) -> StoredKey {
     let seed = Zeroizing::new(random_bytes::<32>());
-    let kid = thumbprint(&seed);
+    let public = SigningKey::from_seed("", &seed).public_jwk();
+    let kid = public.thumbprint();
     let (private_key, protection) = seal::protect(master, &key_context(&kid), seed.as_slice());
     StoredKey {
         kid,
         private_key,
+        public_key: Some(public.verifying_key().to_bytes()),
         protection: protection.to_string(),
         created_at: now,
         activate_at,
@@ -124,12 +127,63 @@ fn decode(master: Option<&MasterKey>, row: &StoredKey) -> Result<SigningKey, Set
     let seed: &[u8; 32] = bytes
         .as_slice()
         .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("key {} is not 32 bytes", row.kid)))?;
+        .map_err(|_| corrupt(format!("key {} is not 32 bytes", row.kid)))?;
     // The kid is the key's thumbprint: a mismatch means a corrupted or swapped row.
     if thumbprint(seed) != row.kid {
-        return Err(StoreError::Corrupt(format!("key {} does not match its kid", row.kid)).into());
+        return Err(corrupt(format!("key {} does not match its kid", row.kid)));
     }
     Ok(SigningKey::from_seed(row.kid.clone(), seed))
+}
+
+/// What a key ring may read from the store.
+#[derive(Clone, Debug)]
+pub enum Secrets {
+    /// Only the public halves: the JWKS and each key's state, no signer (`jwks`,
+    /// `keys list`: no master key needed).
+    PublicOnly,
+    /// The active private key too, opened with the master key (`None`: a store kept in
+    /// plaintext with `--insecure-plaintext-keys`).
+    Private(Option<MasterKey>),
+}
+
+/// A key's public JWK, from its stored public half, checked against its `kid`.
+fn public_jwk(row: &StoredKey, secrets: &Secrets) -> Result<Jwk, SetupError> {
+    let bytes = match (row.public_key, secrets) {
+        (Some(bytes), _) => bytes,
+        // A key stored before public halves were kept: derive it where the seed opens.
+        (None, Secrets::Private(master)) => public_half(&decode(master.as_ref(), row)?),
+        (None, Secrets::PublicOnly) if row.protection == seal::PLAIN => {
+            public_half(&decode(None, row)?)
+        }
+        (None, Secrets::PublicOnly) => {
+            return Err(SetupError::Config(format!(
+                "signing key {} predates stored public keys: start `tollgate serve` once \
+                 with the master key to record them",
+                row.kid
+            )));
+        }
+    };
+    let bad = || corrupt(format!("public key of {} is invalid", row.kid));
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;
+    let jwk = Jwk::new(Some(row.kid.clone()), key).map_err(|_| bad())?;
+    // The kid is the thumbprint of the public half: a mismatch means a swapped column.
+    if jwk.thumbprint() != row.kid {
+        return Err(corrupt(format!(
+            "public key of {} does not match its kid",
+            row.kid
+        )));
+    }
+    Ok(jwk)
+}
+
+fn public_half(key: &SigningKey) -> [u8; 32] {
+    key.public_jwk().verifying_key().to_bytes()
+}
+
+fn row_of<'a>(rows: &'a [StoredKey], kid: &str) -> Result<&'a StoredKey, SetupError> {
+    rows.iter()
+        .find(|r| r.kid == kid)
+        .ok_or_else(|| corrupt(format!("key {kid} vanished")))
 }
 
 /// The keys in force at one moment: what the token, JWKS and introspection routes use.
@@ -139,11 +193,11 @@ pub struct KeySet {
     jwks_json: Arc<str>,
     verifier: Option<Verifier>,
     plan: Vec<KeyInfo>,
-    decoded: HashMap<String, Arc<SigningKey>>,
 }
 
 impl KeySet {
-    /// The key that signs new tokens (none only if every key is still pending).
+    /// The key that signs new tokens (none if every key is still pending, or the ring
+    /// reads public halves only).
     pub fn signer(&self) -> Option<&SigningKey> {
         self.signer.as_deref()
     }
@@ -168,34 +222,30 @@ impl KeySet {
         now: i64,
         max_ttl: i64,
         issuer: &str,
-        master: Option<&MasterKey>,
+        secrets: &Secrets,
         previous: Option<&KeySet>,
     ) -> Result<Self, SetupError> {
-        let mut decoded = HashMap::new();
-        for row in rows {
-            let known = previous.and_then(|p| p.decoded.get(&row.kid)).cloned();
-            let key = match known {
-                Some(key) => key,
-                None => Arc::new(decode(master, row)?),
-            };
-            decoded.insert(row.kid.clone(), key);
-        }
         let plan = plan(rows, now, max_ttl);
-        let published = |state: KeyState| {
-            plan.iter()
-                .filter(move |k| k.state == state)
-                .filter_map(|k| decoded.get(&k.kid))
-                .map(|k| k.public_jwk())
-        };
         // Active key first: verifiers that try keys in order hit it at once.
-        let jwks: Vec<_> = published(KeyState::Active)
-            .chain(published(KeyState::Pending))
-            .chain(published(KeyState::Retiring))
-            .collect();
-        let signer = plan
-            .iter()
-            .find(|k| k.state == KeyState::Active)
-            .and_then(|k| decoded.get(&k.kid).cloned());
+        let mut jwks = Vec::new();
+        for state in [KeyState::Active, KeyState::Pending, KeyState::Retiring] {
+            for info in plan.iter().filter(|k| k.state == state) {
+                jwks.push(public_jwk(row_of(rows, &info.kid)?, secrets)?);
+            }
+        }
+        let active = plan.iter().find(|k| k.state == KeyState::Active);
+        let signer = match (active, secrets) {
+            (Some(info), Secrets::Private(master)) => {
+                let known = previous
+                    .and_then(|p| p.signer.clone())
+                    .filter(|key| key.kid() == info.kid);
+                match known {
+                    Some(key) => Some(key),
+                    None => Some(Arc::new(decode(master.as_ref(), row_of(rows, &info.kid)?)?)),
+                }
+            }
+            _ => None,
+        };
         let (jwks_json, verifier) = match Jwks::new(jwks) {
             Ok(set) => (
                 set.to_json(),
@@ -208,7 +258,6 @@ impl KeySet {
             jwks_json: jwks_json.into(),
             verifier,
             plan,
-            decoded,
         })
     }
 }
@@ -217,30 +266,44 @@ impl KeySet {
 #[derive(Debug)]
 pub struct KeyRing {
     store: Arc<dyn Store>,
-    master: Option<MasterKey>,
+    secrets: Secrets,
     issuer: String,
     current: RwLock<Arc<KeySet>>,
 }
 
 impl KeyRing {
-    /// Loads the keys, creating the first one on a new store and sealing any plaintext
-    /// key when a master key is set.
+    /// Loads the keys for signing: the active private key is opened with `master`
+    /// (`None` for a plaintext store). Run [`prepare`] first on a store that may be new.
     pub async fn load(
         store: Arc<dyn Store>,
         master: Option<MasterKey>,
         issuer: String,
         now: i64,
     ) -> Result<Self, SetupError> {
-        ensure_first_key(store.as_ref(), master.as_ref(), now).await?;
-        if let Some(master) = &master {
-            seal_plain_keys(store.as_ref(), master).await?;
-        }
+        Self::with_secrets(store, Secrets::Private(master), issuer, now).await
+    }
+
+    /// Loads the public halves only: the JWKS and the plan, without any master key.
+    pub async fn load_public(
+        store: Arc<dyn Store>,
+        issuer: String,
+        now: i64,
+    ) -> Result<Self, SetupError> {
+        Self::with_secrets(store, Secrets::PublicOnly, issuer, now).await
+    }
+
+    async fn with_secrets(
+        store: Arc<dyn Store>,
+        secrets: Secrets,
+        issuer: String,
+        now: i64,
+    ) -> Result<Self, SetupError> {
         let rows = store.signing_keys().await?;
         let max_ttl = store.max_access_ttl().await?;
-        let set = KeySet::build(&rows, now, max_ttl, &issuer, master.as_ref(), None)?;
+        let set = KeySet::build(&rows, now, max_ttl, &issuer, &secrets, None)?;
         Ok(Self {
             store,
-            master,
+            secrets,
             issuer,
             current: RwLock::new(Arc::new(set)),
         })
@@ -248,7 +311,10 @@ impl KeyRing {
 
     /// The master key that seals new keys, if configured.
     pub fn master(&self) -> Option<&MasterKey> {
-        self.master.as_ref()
+        match &self.secrets {
+            Secrets::Private(master) => master.as_ref(),
+            Secrets::PublicOnly => None,
+        }
     }
 
     /// The keys in force now.
@@ -261,7 +327,7 @@ impl KeyRing {
     }
 
     /// Re-reads the keys from the store (two cheap SELECTs) and recomputes their states
-    /// at `now`. Already decoded keys are reused.
+    /// at `now`. The signer already decoded is reused.
     pub async fn reload(&self, now: i64) -> Result<(), SetupError> {
         let rows = self.store.signing_keys().await?;
         let max_ttl = self.store.max_access_ttl().await?;
@@ -271,7 +337,7 @@ impl KeyRing {
             now,
             max_ttl,
             &self.issuer,
-            self.master.as_ref(),
+            &self.secrets,
             Some(&previous),
         )?;
         let set = Arc::new(set);
@@ -280,6 +346,22 @@ impl KeyRing {
             Err(poisoned) => *poisoned.into_inner() = set,
         }
         Ok(())
+    }
+}
+
+/// Readies the keys of a store about to sign: creates the first key on a new store,
+/// records missing public halves, and seals plaintext keys when a master key is given.
+/// Returns whether a plaintext key was replaced (the store should then be compacted).
+pub async fn prepare(
+    store: &dyn Store,
+    master: Option<&MasterKey>,
+    now: i64,
+) -> Result<bool, SetupError> {
+    ensure_first_key(store, master, now).await?;
+    record_public_keys(store, master).await?;
+    match master {
+        Some(master) => seal_plain_keys(store, master).await,
+        None => Ok(false),
     }
 }
 
@@ -297,7 +379,21 @@ pub async fn ensure_first_key(
     Ok(())
 }
 
-async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<(), SetupError> {
+async fn record_public_keys(
+    store: &dyn Store,
+    master: Option<&MasterKey>,
+) -> Result<(), SetupError> {
+    for row in store.signing_keys().await? {
+        if row.public_key.is_none() {
+            let public = public_half(&decode(master, &row)?);
+            store.set_public_key(&row.kid, &public).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<bool, SetupError> {
+    let mut sealed_any = false;
     for row in store.signing_keys().await? {
         if row.protection != seal::PLAIN {
             continue;
@@ -312,9 +408,10 @@ async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<(), Se
         store
             .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)
             .await?;
+        sealed_any = true;
         tracing::info!(kid = %row.kid, "sealed a plaintext signing key with the master key");
     }
-    Ok(())
+    Ok(sealed_any)
 }
 
 #[cfg(test)]
@@ -325,6 +422,7 @@ mod tests {
         StoredKey {
             kid: kid.into(),
             private_key: Vec::new(),
+            public_key: None,
             protection: seal::PLAIN.into(),
             created_at,
             activate_at,
