@@ -2,7 +2,7 @@
 //!
 //! Results go to stdout (JSON with `--json`); logs and errors go to stderr.
 
-use std::{io::Write as _, net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{io::Write as _, net::SocketAddr};
 
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -11,14 +11,15 @@ use crate::{
     AppState,
     admin::{self, ClientSpec, ClientView},
     cli::{Cli, ClientCommand, Command, KeysCommand},
-    clock::{Clock as _, SystemClock},
-    config::{self, Config, Layer, LogFormat, ServerArgs, spec},
+    config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
-    keys::{KeyInfo, KeyRing},
-    seal::{self, MasterKey},
-    store::{SqliteStore, Store},
+    keys::KeyInfo,
     telemetry,
 };
+
+mod open;
+
+use self::open::{Access, Files, MasterSource, open, open_bound, public_keys};
 
 /// Any failure of a command; printed as `error: ...`.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
@@ -53,172 +54,6 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
             Ok(())
         }
     }
-}
-
-/// What a command needs from the store and its master key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Access {
-    /// `serve`, `quickstart`: may create the store and its master key file; refuses
-    /// store or key files other users can read.
-    Serve,
-    /// Commands that use secrets (`client ...`, `keys rotate`): an existing store and
-    /// its existing master key.
-    Admin,
-    /// `jwks`, `keys list`: an existing store, public halves only, no master key.
-    Public,
-}
-
-/// Where the store's secrets live on disk (`None` for an in-memory store).
-struct Files {
-    database: Option<PathBuf>,
-    key: Option<PathBuf>,
-}
-
-impl Files {
-    fn of(config: &Config) -> Result<Self, SetupError> {
-        let database = SqliteStore::file_path(&config.store.database)?;
-        let key = config.store.master_key_file.clone().or_else(|| {
-            database
-                .as_ref()
-                .map(|db| db.with_file_name(spec::MASTER_KEY_FILE_NAME))
-        });
-        Ok(Self { database, key })
-    }
-
-    /// The database, its `-wal` and `-shm` files, and the key file.
-    fn secret_files(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = self.database.iter().cloned().collect();
-        for suffix in ["-wal", "-shm"] {
-            files.extend(self.database.iter().map(|db| {
-                let mut name = db.as_os_str().to_owned();
-                name.push(suffix);
-                PathBuf::from(name)
-            }));
-        }
-        files.extend(self.key.iter().cloned());
-        files
-    }
-
-    fn key_name(&self) -> String {
-        self.key
-            .as_ref()
-            .map_or_else(|| "no key file".into(), |p| p.display().to_string())
-    }
-}
-
-/// Which master key seals the store.
-enum MasterSource {
-    Env,
-    File(PathBuf),
-    Plaintext,
-}
-
-async fn open_store(
-    config: &Config,
-    files: &Files,
-    access: Access,
-) -> Result<Arc<dyn Store>, CommandError> {
-    let url = &config.store.database;
-    if access == Access::Serve {
-        for path in files.secret_files() {
-            seal::check_private(&path)?;
-        }
-        return Ok(Arc::new(SqliteStore::open(url).await?));
-    }
-    if let Some(db) = files.database.as_ref().filter(|db| !db.exists()) {
-        return Err(format!(
-            "{} does not exist: `tollgate serve` (or `tollgate quickstart`) creates the store \
-             and its master key",
-            db.display()
-        )
-        .into());
-    }
-    Ok(Arc::new(SqliteStore::open_existing(url).await?))
-}
-
-/// The master key: TOLLGATE_MASTER_KEY, else the key file. Only `serve` and `quickstart`
-/// (`create`) make a key file, and only for a store that holds nothing sealed yet.
-async fn master_key(
-    config: &Config,
-    files: &Files,
-    store: &dyn Store,
-    create: bool,
-) -> Result<(Option<MasterKey>, MasterSource), CommandError> {
-    match std::env::var("TOLLGATE_MASTER_KEY") {
-        Ok(value) if !value.trim().is_empty() => {
-            return Ok((Some(MasterKey::from_base64(&value)?), MasterSource::Env));
-        }
-        _ => {}
-    }
-    if let Some(path) = &files.key
-        && let Some(key) = seal::read_key_file(path)?
-    {
-        return Ok((Some(key), MasterSource::File(path.clone())));
-    }
-    let name = files.key_name();
-    if seal::store_is_sealed(store).await? {
-        return Err(format!(
-            "the store is sealed and its master key file {name} does not exist: restore it, \
-             or give the key with --master-key-file or TOLLGATE_MASTER_KEY"
-        )
-        .into());
-    }
-    if config.store.insecure_plaintext_keys {
-        tracing::warn!(
-            "--insecure-plaintext-keys: signing keys and the pepper are kept in plaintext in \
-             the store; anyone who can read it can mint tokens"
-        );
-        return Ok((None, MasterSource::Plaintext));
-    }
-    match (&files.key, create) {
-        (Some(path), true) => {
-            let (key, created) = seal::read_or_create_key_file(path)?;
-            if created {
-                tracing::info!(
-                    file = %path.display(),
-                    "created the master key file (mode 0600); back it up: the store cannot \
-                     be opened without it"
-                );
-            }
-            Ok((Some(key), MasterSource::File(path.clone())))
-        }
-        _ => Err(format!(
-            "no master key: {name} does not exist (the first `tollgate serve` creates it); \
-             give it with --master-key-file or TOLLGATE_MASTER_KEY, or pass \
-             --insecure-plaintext-keys for a store kept in plaintext"
-        )
-        .into()),
-    }
-}
-
-/// Opens the store and its master key, and loads the state. `Serve` binds first, then
-/// names the bound address in the settings.
-async fn open(config: &Config, access: Access) -> Result<(AppState, MasterSource), CommandError> {
-    open_bound(config, access, None).await
-}
-
-async fn open_bound(
-    config: &Config,
-    access: Access,
-    bound: Option<SocketAddr>,
-) -> Result<(AppState, MasterSource), CommandError> {
-    let files = Files::of(config)?;
-    let store = open_store(config, &files, access).await?;
-    let (master, source) =
-        master_key(config, &files, store.as_ref(), access == Access::Serve).await?;
-    let settings = match bound {
-        Some(addr) => config.settings(addr)?,
-        None => config.offline_settings(),
-    };
-    Ok((AppState::new(store, settings, master).await?, source))
-}
-
-/// The signing keys' public halves, without the master key.
-async fn public_keys(config: &Config) -> Result<KeyRing, CommandError> {
-    let files = Files::of(config)?;
-    let store = open_store(config, &files, Access::Public).await?;
-    let issuer = config.offline_settings().issuer;
-    Ok(KeyRing::load_public(store, issuer, SystemClock.now()).await?)
 }
 
 async fn bind(config: &Config) -> Result<TcpListener, SetupError> {
