@@ -60,16 +60,20 @@ impl Files {
     }
 
     fn key_name(&self) -> String {
-        self.key
-            .as_ref()
-            .map_or_else(|| "no key file".into(), |p| p.display().to_string())
+        self.key.as_ref().map_or_else(
+            || "(none for an in-memory store)".into(),
+            |p| p.display().to_string(),
+        )
     }
 }
 
 /// Which master key seals the store.
 pub(super) enum MasterSource {
+    /// `TOLLGATE_MASTER_KEY`.
     Env,
+    /// This key file.
     File(PathBuf),
+    /// None: `--insecure-plaintext-keys`.
     Plaintext,
 }
 
@@ -80,9 +84,6 @@ async fn open_store(
 ) -> Result<Arc<dyn Store>, CommandError> {
     let url = &config.store.database;
     if access == Access::Serve {
-        for path in files.secret_files() {
-            seal::check_private(&path)?;
-        }
         return Ok(Arc::new(SqliteStore::open(url).await?));
     }
     if let Some(db) = files.database.as_ref().filter(|db| !db.exists()) {
@@ -96,25 +97,29 @@ async fn open_store(
     Ok(Arc::new(SqliteStore::open_existing(url).await?))
 }
 
-/// The master key: TOLLGATE_MASTER_KEY, else the key file. Only `serve` and `quickstart`
-/// (`create`) make a key file, and only for a store that holds nothing sealed yet.
-async fn master_key(
+/// The master key given before the store is opened: TOLLGATE_MASTER_KEY, else an
+/// existing key file. A malformed key fails here, before any file is created.
+fn given_key(files: &Files) -> Result<Option<(MasterKey, MasterSource)>, CommandError> {
+    match std::env::var("TOLLGATE_MASTER_KEY") {
+        Ok(value) if !value.trim().is_empty() => {
+            return Ok(Some((MasterKey::from_base64(&value)?, MasterSource::Env)));
+        }
+        _ => {}
+    }
+    Ok(match &files.key {
+        Some(path) => seal::read_key_file(path)?.map(|key| (key, MasterSource::File(path.clone()))),
+        None => None,
+    })
+}
+
+/// No key was given: plaintext if asked for, a new key file for `serve` and
+/// `quickstart` (`create`), else an error. A sealed store never gets a new key.
+async fn missing_key(
     config: &Config,
     files: &Files,
     store: &dyn Store,
     create: bool,
 ) -> Result<(Option<MasterKey>, MasterSource), CommandError> {
-    match std::env::var("TOLLGATE_MASTER_KEY") {
-        Ok(value) if !value.trim().is_empty() => {
-            return Ok((Some(MasterKey::from_base64(&value)?), MasterSource::Env));
-        }
-        _ => {}
-    }
-    if let Some(path) = &files.key
-        && let Some(key) = seal::read_key_file(path)?
-    {
-        return Ok((Some(key), MasterSource::File(path.clone())));
-    }
     let name = files.key_name();
     if seal::store_is_sealed(store).await? {
         return Err(format!(
@@ -151,8 +156,7 @@ async fn master_key(
     }
 }
 
-/// Opens the store and its master key, and loads the state. `Serve` binds first, then
-/// names the bound address in the settings.
+/// Opens the store and its master key, and loads the state.
 pub(super) async fn open(
     config: &Config,
     access: Access,
@@ -160,15 +164,24 @@ pub(super) async fn open(
     open_bound(config, access, None).await
 }
 
+/// [`open`] for a server listening on `bound` (the issuer URL may name it).
 pub(super) async fn open_bound(
     config: &Config,
     access: Access,
     bound: Option<SocketAddr>,
 ) -> Result<(AppState, MasterSource), CommandError> {
     let files = Files::of(config)?;
+    if access == Access::Serve {
+        for path in files.secret_files() {
+            seal::check_private(&path)?;
+        }
+    }
+    let given = given_key(&files)?;
     let store = open_store(config, &files, access).await?;
-    let (master, source) =
-        master_key(config, &files, store.as_ref(), access == Access::Serve).await?;
+    let (master, source) = match given {
+        Some((key, source)) => (Some(key), source),
+        None => missing_key(config, &files, store.as_ref(), access == Access::Serve).await?,
+    };
     let settings = match bound {
         Some(addr) => config.settings(addr)?,
         None => config.offline_settings(),

@@ -237,3 +237,40 @@ async fn sealing_a_plaintext_store_leaves_no_plaintext_in_its_files() {
         .unwrap();
     assert_eq!(secrets(d, Some(master)).await, (seed, pepper));
 }
+
+#[tokio::test]
+async fn a_master_key_from_the_environment_is_used_as_given_and_checked_first() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let out = tollgate(d)
+        .args(["quickstart", "--listen", "127.0.0.1:0"])
+        .env("TOLLGATE_MASTER_KEY", "c2hvcnQ=")
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("TOLLGATE_MASTER_KEY must be 32 random bytes"),
+        "{stderr}"
+    );
+    assert!(!d.join("tollgate.db").exists(), "a bad key leaves no store");
+
+    let key = MasterKey::generate();
+    let mut command = tollgate(d);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TOLLGATE_MASTER_KEY", key.to_base64().as_str());
+    let server = crate::cli::start(command).await;
+    let jwks = http().get(format!("{}/.well-known/jwks.json", server.base));
+    assert_eq!(jwks.send().await.unwrap().status(), 200);
+    let (clean_exit, stderr) = server.terminate().await;
+    assert!(clean_exit, "{stderr}");
+    assert!(
+        !d.join("tollgate.key").exists(),
+        "the given key is not written"
+    );
+    let (seed, _) = secrets(d, Some(key)).await;
+    assert!(holds(&snapshot(d), &seed).is_empty());
+}
