@@ -64,15 +64,13 @@ impl SqliteStore {
     pub fn file_path(url: &str) -> StoreResult<Option<PathBuf>> {
         let options = Self::options(url)?;
         let path = options.get_filename();
-        let in_memory = url.contains(":memory:")
-            || url.contains("mode=memory")
-            || path.to_string_lossy().starts_with("file:sqlx-in-memory");
+        let in_memory = url.contains("mode=memory") || !names_a_file(path);
         Ok((!in_memory).then(|| path.to_path_buf()))
     }
 
     async fn open_with(options: SqliteConnectOptions, create: bool) -> StoreResult<Self> {
         let path = options.get_filename().to_path_buf();
-        if create && !path.as_os_str().is_empty() && !path.to_string_lossy().starts_with("file:") {
+        if create && names_a_file(&path) {
             create_private(&path)?;
         }
         let options = options
@@ -100,6 +98,12 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// Whether sqlx will open `path` as a file (not `:memory:` or its `file:` URI names).
+fn names_a_file(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    !name.is_empty() && name != ":memory:" && !name.starts_with("file:")
 }
 
 /// Creates an empty database file that only its owner can read (SQLite would create it
@@ -260,5 +264,34 @@ impl Store for SqliteStore {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_path_names_the_database_file_and_none_in_memory() {
+        let file = |url| SqliteStore::file_path(url).unwrap();
+        assert_eq!(file("sqlite://tollgate.db"), Some("tollgate.db".into()));
+        assert_eq!(file("sqlite:/var/lib/t.db"), Some("/var/lib/t.db".into()));
+        assert_eq!(file("data/t.db"), Some("data/t.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://t.db?mode=memory"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_private_and_an_existing_one_untouched() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("t.db");
+        create_private(&path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        std::fs::write(&path, b"kept").unwrap();
+        create_private(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
     }
 }
