@@ -17,12 +17,13 @@ describe("client → issuer → token → Worker → API", () => {
 
   before(async () => {
     store = tempStore({ TOLLGATE_TOKEN_PATHS: "/connect/token,/oauth/v2/token,/v2/auth/oauth2-token" });
+    // The first `serve` creates the store and its master key; the CLI then reads the key.
+    issuer = await serve(store, ["--issuer", ISSUER]);
     const create = (...args) => store.cliJson("client", "create", "--audience", AUDIENCE, ...args);
     reader = await create("--id", "partner-reader", "--scope", "orders:read orders:write");
     writer = await create("--id", "partner-writer", "--scope", "orders:write");
     shortLived = await create("--id", "partner-brief", "--scope", "orders:read", "--ttl", "2");
     refresher = await create("--id", "caspio-style", "--scope", "orders:read", "--refresh", "--ttl", "86400");
-    issuer = await serve(store, ["--issuer", ISSUER]);
     worker = await startWorker({ jwks: await store.cli("jwks"), issuer: ISSUER, audience: AUDIENCE });
   });
 

@@ -61,6 +61,13 @@ test("the printed curl commands (Basic and form) return tokens that jose verifie
   }
 });
 
+test("the store and its master key file are private to their owner", () => {
+  for (const file of ["tollgate.key", "tollgate.db"]) {
+    assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
+  }
+  assert.match(output, /sealed with the master key in tollgate\.key \(mode 0600\)/);
+});
+
 test("a second quickstart refuses the existing store and leaves it untouched", async () => {
   const db = join(dir, "tollgate.db");
   const before = statSync(db);

@@ -42,8 +42,8 @@ def create_client(workdir, *args):
 @pytest.fixture(scope="module")
 def issuer(tmp_path_factory):
     """A `tollgate serve` on a free port, with its working directory."""
+    # The first `serve` creates the store and its master key file (tollgate.key).
     workdir = tmp_path_factory.mktemp("tollgate")
-    tollgate(workdir, "keys", "list")  # creates and migrates the store
     env = {"PATH": os.environ.get("PATH", ""), "RUST_LOG": "warn"}
     proc = subprocess.Popen(
         [BIN, "serve", "--listen", "127.0.0.1:0"],

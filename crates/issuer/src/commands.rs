@@ -14,10 +14,12 @@ use crate::{
     config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
     keys::KeyInfo,
-    seal::MasterKey,
-    store::{self, SqliteStore},
     telemetry,
 };
+
+mod open;
+
+use self::open::{Access, Files, MasterSource, open, open_bound, public_keys};
 
 /// Any failure of a command; printed as `error: ...`.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
@@ -41,35 +43,17 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     };
     let config = Config::resolve(flags, file)?;
     telemetry::init(config.log_format == LogFormat::Json);
-    let master = match std::env::var("TOLLGATE_MASTER_KEY") {
-        Ok(value) if !value.trim().is_empty() => Some(MasterKey::from_base64(&value)?),
-        _ => None,
-    };
     match cli.command {
-        Command::Serve(_) => serve(&config, master).await,
-        Command::Quickstart(_) => quickstart(&config, master).await,
-        Command::Client(command) => client(&open(&config, master, None).await?, command).await,
-        Command::Keys(command) => keys(&open(&config, master, None).await?, command).await,
+        Command::Serve(_) => serve(&config).await,
+        Command::Quickstart(_) => quickstart(&config).await,
+        Command::Client(command) => client(&open(&config, Access::Admin).await?.0, command).await,
+        Command::Keys(command) => keys(&config, command).await,
         Command::Jwks => {
-            let state = open(&config, master, None).await?;
-            println!("{}", state.keys().current().jwks_json());
+            let ring = public_keys(&config).await?;
+            println!("{}", ring.current().jwks_json());
             Ok(())
         }
     }
-}
-
-/// Opens (creating and migrating) the store and loads the state.
-async fn open(
-    config: &Config,
-    master: Option<MasterKey>,
-    bound: Option<SocketAddr>,
-) -> Result<AppState, SetupError> {
-    let store = store::open(&config.store.database, &config.store.options).await?;
-    let settings = match bound {
-        Some(addr) => config.settings(addr)?,
-        None => config.offline_settings(),
-    };
-    AppState::new(store, settings, master).await
 }
 
 async fn bind(config: &Config) -> Result<TcpListener, SetupError> {
@@ -86,19 +70,17 @@ fn announce(addr: SocketAddr) {
     tracing::info!("listening on {addr}");
 }
 
-async fn serve(config: &Config, master: Option<MasterKey>) -> Result<(), CommandError> {
+async fn serve(config: &Config) -> Result<(), CommandError> {
     let listener = bind(config).await?;
     let addr = listener.local_addr()?;
-    let state = open(config, master, Some(addr)).await?;
+    let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
     announce(addr);
     crate::run(listener, state, crate::shutdown_signal()).await?;
     Ok(())
 }
 
-async fn quickstart(config: &Config, master: Option<MasterKey>) -> Result<(), CommandError> {
-    let options = SqliteStore::options(&config.store.database)?;
-    let path = options.get_filename();
-    if path.exists() {
+async fn quickstart(config: &Config) -> Result<(), CommandError> {
+    if let Some(path) = Files::of(config)?.database.filter(|p| p.exists()) {
         return Err(format!(
             "{} already exists; quickstart only sets up a new store (use `tollgate serve`)",
             path.display()
@@ -108,16 +90,29 @@ async fn quickstart(config: &Config, master: Option<MasterKey>) -> Result<(), Co
     // Bind before creating anything, so a busy port leaves no half-made store behind.
     let listener = bind(config).await?;
     let addr = listener.local_addr()?;
-    let state = open(config, master, Some(addr)).await?;
+    let (state, source) = open_bound(config, Access::Serve, Some(addr)).await?;
     let mut spec = ClientSpec::new(["demo:read", "demo:write"]);
     spec.id = Some(DEMO_CLIENT_ID.into());
     spec.name = "Quickstart demo client".into();
     let demo = admin::create_client(&state, spec).await?;
     let (id, secret) = (&demo.client.client_id, &demo.client_secret);
     let base = &state.settings().issuer;
-    let db = path.display();
+    let db = &config.store.database;
+    let sealing = match source {
+        MasterSource::File(path) => format!(
+            "The signing key and the pepper are sealed with the master key in {} (mode 0600).\n\
+             Back it up with the store: without it the store cannot be opened.",
+            path.display()
+        ),
+        MasterSource::Env => {
+            "The signing key and the pepper are sealed with TOLLGATE_MASTER_KEY.".into()
+        }
+        MasterSource::Plaintext => "The signing key and the pepper are kept in plaintext \
+                                    (--insecure-plaintext-keys)."
+            .into(),
+    };
     println!(
-        "Created {db} with a signing key and a demo client.\n\
+        "Created {db} with a signing key and a demo client.\n{sealing}\n\
          \n  client_id:     {id}\n  client_secret: {secret}\n\
          \nThe secret is shown once; only a keyed hash is stored.\n\
          \nGet a token (HTTP Basic):\n  curl -u '{id}:{secret}' -d grant_type=client_credentials {base}/oauth/token\n\
@@ -264,10 +259,11 @@ fn print_key(key: &KeyInfo) {
     );
 }
 
-async fn keys(state: &AppState, command: KeysCommand) -> Result<(), CommandError> {
+async fn keys(config: &Config, command: KeysCommand) -> Result<(), CommandError> {
     match command {
         KeysCommand::List { json } => {
-            let keys = admin::list_keys(state).await?;
+            let ring = public_keys(config).await?;
+            let keys = ring.current().plan().to_vec();
             if json {
                 return print_json(&keys);
             }
@@ -277,7 +273,8 @@ async fn keys(state: &AppState, command: KeysCommand) -> Result<(), CommandError
             activate_after,
             json,
         } => {
-            let key = admin::rotate_keys(state, activate_after).await?;
+            let (state, _) = open(config, Access::Admin).await?;
+            let key = admin::rotate_keys(&state, activate_after).await?;
             if json {
                 return print_json(&key);
             }

@@ -6,20 +6,19 @@
 //! newer key activates; leaves the JWKS once every token it may have signed has expired
 //! (the longest client lifetime plus [`RETIRE_GRACE_SECS`]).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
+mod stored;
+
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use tollgate_core::{Jwks, Policy, SigningKey, Verifier};
-use zeroize::Zeroizing;
 
+use self::stored::{corrupt, decode, public_jwk};
+pub use self::stored::{ensure_first_key, generate, prepare, thumbprint};
 use crate::{
     error::SetupError,
-    seal::{self, MasterKey},
-    secrets::random_bytes,
-    store::{Store, StoreError, StoredKey},
+    seal::MasterKey,
+    store::{Store, StoredKey},
 };
 
 /// Extra time a retired key stays published after its last token could expire: covers
@@ -93,46 +92,21 @@ pub fn plan(keys: &[StoredKey], now: i64, max_ttl: i64) -> Vec<KeyInfo> {
         .collect()
 }
 
-/// The RFC 7638 thumbprint of a key's public half: a stable, collision-free `kid`.
-pub fn thumbprint(seed: &[u8; 32]) -> String {
-    SigningKey::from_seed("", seed).public_jwk().thumbprint()
+/// What a key ring may read from the store.
+#[derive(Clone, Debug)]
+pub enum Secrets {
+    /// Only the public halves: the JWKS and each key's state, no signer (`jwks`,
+    /// `keys list`: no master key needed).
+    PublicOnly,
+    /// The active private key too, opened with the master key (`None`: a store kept in
+    /// plaintext with `--insecure-plaintext-keys`).
+    Private(Option<MasterKey>),
 }
 
-fn key_context(kid: &str) -> String {
-    format!("tollgate signing key {kid}")
-}
-
-/// Generates a key that publishes now and signs from `activate_at`, sealed if a master
-/// key is given.
-pub fn generate(master: Option<&MasterKey>, now: i64, activate_at: i64) -> StoredKey {
-    let seed = Zeroizing::new(random_bytes::<32>());
-    let kid = thumbprint(&seed);
-    let (private_key, protection) = seal::protect(master, &key_context(&kid), seed.as_slice());
-    StoredKey {
-        kid,
-        private_key,
-        protection: protection.to_string(),
-        created_at: now,
-        activate_at,
-    }
-}
-
-fn decode(master: Option<&MasterKey>, row: &StoredKey) -> Result<SigningKey, SetupError> {
-    let bytes = seal::unprotect(
-        master,
-        &row.protection,
-        &key_context(&row.kid),
-        &row.private_key,
-    )?;
-    let seed: &[u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("key {} is not 32 bytes", row.kid)))?;
-    // The kid is the key's thumbprint: a mismatch means a corrupted or swapped row.
-    if thumbprint(seed) != row.kid {
-        return Err(StoreError::Corrupt(format!("key {} does not match its kid", row.kid)).into());
-    }
-    Ok(SigningKey::from_seed(row.kid.clone(), seed))
+fn row_of<'a>(rows: &'a [StoredKey], kid: &str) -> Result<&'a StoredKey, SetupError> {
+    rows.iter()
+        .find(|r| r.kid == kid)
+        .ok_or_else(|| corrupt(format!("key {kid} vanished")))
 }
 
 /// The keys in force at one moment: what the token, JWKS and introspection routes use.
@@ -142,11 +116,11 @@ pub struct KeySet {
     jwks_json: Arc<str>,
     verifier: Option<Verifier>,
     plan: Vec<KeyInfo>,
-    decoded: HashMap<String, Arc<SigningKey>>,
 }
 
 impl KeySet {
-    /// The key that signs new tokens (none only if every key is still pending).
+    /// The key that signs new tokens (none if every key is still pending, or the ring
+    /// reads public halves only).
     pub fn signer(&self) -> Option<&SigningKey> {
         self.signer.as_deref()
     }
@@ -171,34 +145,30 @@ impl KeySet {
         now: i64,
         max_ttl: i64,
         issuer: &str,
-        master: Option<&MasterKey>,
+        secrets: &Secrets,
         previous: Option<&KeySet>,
     ) -> Result<Self, SetupError> {
-        let mut decoded = HashMap::new();
-        for row in rows {
-            let known = previous.and_then(|p| p.decoded.get(&row.kid)).cloned();
-            let key = match known {
-                Some(key) => key,
-                None => Arc::new(decode(master, row)?),
-            };
-            decoded.insert(row.kid.clone(), key);
-        }
         let plan = plan(rows, now, max_ttl);
-        let published = |state: KeyState| {
-            plan.iter()
-                .filter(move |k| k.state == state)
-                .filter_map(|k| decoded.get(&k.kid))
-                .map(|k| k.public_jwk())
-        };
         // Active key first: verifiers that try keys in order hit it at once.
-        let jwks: Vec<_> = published(KeyState::Active)
-            .chain(published(KeyState::Pending))
-            .chain(published(KeyState::Retiring))
-            .collect();
-        let signer = plan
-            .iter()
-            .find(|k| k.state == KeyState::Active)
-            .and_then(|k| decoded.get(&k.kid).cloned());
+        let mut jwks = Vec::new();
+        for state in [KeyState::Active, KeyState::Pending, KeyState::Retiring] {
+            for info in plan.iter().filter(|k| k.state == state) {
+                jwks.push(public_jwk(row_of(rows, &info.kid)?, secrets)?);
+            }
+        }
+        let active = plan.iter().find(|k| k.state == KeyState::Active);
+        let signer = match (active, secrets) {
+            (Some(info), Secrets::Private(master)) => {
+                let known = previous
+                    .and_then(|p| p.signer.clone())
+                    .filter(|key| key.kid() == info.kid);
+                match known {
+                    Some(key) => Some(key),
+                    None => Some(Arc::new(decode(master.as_ref(), row_of(rows, &info.kid)?)?)),
+                }
+            }
+            _ => None,
+        };
         let (jwks_json, verifier) = match Jwks::new(jwks) {
             Ok(set) => (
                 set.to_json(),
@@ -211,7 +181,6 @@ impl KeySet {
             jwks_json: jwks_json.into(),
             verifier,
             plan,
-            decoded,
         })
     }
 }
@@ -220,30 +189,44 @@ impl KeySet {
 #[derive(Debug)]
 pub struct KeyRing {
     store: Arc<dyn Store>,
-    master: Option<MasterKey>,
+    secrets: Secrets,
     issuer: String,
     current: RwLock<Arc<KeySet>>,
 }
 
 impl KeyRing {
-    /// Loads the keys, creating the first one on a new store and sealing any plaintext
-    /// key when a master key is set.
+    /// Loads the keys for signing: the active private key is opened with `master`
+    /// (`None` for a plaintext store). Run [`prepare`] first on a store that may be new.
     pub async fn load(
         store: Arc<dyn Store>,
         master: Option<MasterKey>,
         issuer: String,
         now: i64,
     ) -> Result<Self, SetupError> {
-        ensure_first_key(store.as_ref(), master.as_ref(), now).await?;
-        if let Some(master) = &master {
-            seal_plain_keys(store.as_ref(), master).await?;
-        }
+        Self::with_secrets(store, Secrets::Private(master), issuer, now).await
+    }
+
+    /// Loads the public halves only: the JWKS and the plan, without any master key.
+    pub async fn load_public(
+        store: Arc<dyn Store>,
+        issuer: String,
+        now: i64,
+    ) -> Result<Self, SetupError> {
+        Self::with_secrets(store, Secrets::PublicOnly, issuer, now).await
+    }
+
+    async fn with_secrets(
+        store: Arc<dyn Store>,
+        secrets: Secrets,
+        issuer: String,
+        now: i64,
+    ) -> Result<Self, SetupError> {
         let rows = store.signing_keys().await?;
         let max_ttl = store.max_access_ttl().await?;
-        let set = KeySet::build(&rows, now, max_ttl, &issuer, master.as_ref(), None)?;
+        let set = KeySet::build(&rows, now, max_ttl, &issuer, &secrets, None)?;
         Ok(Self {
             store,
-            master,
+            secrets,
             issuer,
             current: RwLock::new(Arc::new(set)),
         })
@@ -251,7 +234,10 @@ impl KeyRing {
 
     /// The master key that seals new keys, if configured.
     pub fn master(&self) -> Option<&MasterKey> {
-        self.master.as_ref()
+        match &self.secrets {
+            Secrets::Private(master) => master.as_ref(),
+            Secrets::PublicOnly => None,
+        }
     }
 
     /// The keys in force now.
@@ -264,7 +250,7 @@ impl KeyRing {
     }
 
     /// Re-reads the keys from the store (two cheap SELECTs) and recomputes their states
-    /// at `now`. Already decoded keys are reused.
+    /// at `now`. The signer already decoded is reused.
     pub async fn reload(&self, now: i64) -> Result<(), SetupError> {
         let rows = self.store.signing_keys().await?;
         let max_ttl = self.store.max_access_ttl().await?;
@@ -274,7 +260,7 @@ impl KeyRing {
             now,
             max_ttl,
             &self.issuer,
-            self.master.as_ref(),
+            &self.secrets,
             Some(&previous),
         )?;
         let set = Arc::new(set);
@@ -286,40 +272,6 @@ impl KeyRing {
     }
 }
 
-/// Creates the first signing key if the store has none (active at once).
-pub async fn ensure_first_key(
-    store: &dyn Store,
-    master: Option<&MasterKey>,
-    now: i64,
-) -> Result<(), SetupError> {
-    if store.signing_keys().await?.is_empty() {
-        store
-            .insert_signing_key(&generate(master, now, now), true)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<(), SetupError> {
-    for row in store.signing_keys().await? {
-        if row.protection != seal::PLAIN {
-            continue;
-        }
-        let key = decode(None, &row)?;
-        let private_key = master.seal(&key_context(&row.kid), key.seed().as_slice());
-        let sealed = StoredKey {
-            private_key,
-            protection: seal::SEALED.to_string(),
-            ..row.clone()
-        };
-        store
-            .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)
-            .await?;
-        tracing::info!(kid = %row.kid, "sealed a plaintext signing key with the master key");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,7 +280,8 @@ mod tests {
         StoredKey {
             kid: kid.into(),
             private_key: Vec::new(),
-            protection: seal::PLAIN.into(),
+            public_key: None,
+            protection: crate::seal::PLAIN.into(),
             created_at,
             activate_at,
         }

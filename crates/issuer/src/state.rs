@@ -9,16 +9,13 @@ use crate::{
     clock::{Clock, SystemClock},
     config::Settings,
     error::SetupError,
-    keys::KeyRing,
+    keys::{self, KeyRing},
     lockout::{Gate, UnknownIds},
     metrics::Metrics,
-    seal::{self, MasterKey},
+    seal::{self, MasterKey, PEPPER_CONTEXT, PEPPER_SETTING},
     secrets::{Hasher, random_bytes},
     store::{Digest, Setting, Store, StoreError},
 };
-
-const PEPPER: &str = "pepper";
-const PEPPER_CONTEXT: &str = "tollgate setting pepper";
 
 /// How long failure rows of a quiet client id are kept (their lockout level decays then).
 const FAILURE_RETENTION_MS: i64 = 24 * 3600 * 1000;
@@ -46,7 +43,8 @@ struct Inner {
 
 impl AppState {
     /// Builds the state on the system clock: loads (or creates) the pepper and the
-    /// signing keys. `master` seals both at rest.
+    /// signing keys. `master` seals both at rest; plaintext ones found in the store are
+    /// sealed in place, and the store compacted so no plaintext copy survives in it.
     pub async fn new(
         store: Arc<dyn Store>,
         settings: Settings,
@@ -62,7 +60,12 @@ impl AppState {
         master: Option<MasterKey>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SetupError> {
-        let hasher = load_hasher(store.as_ref(), master.as_ref()).await?;
+        let keys_sealed = keys::prepare(store.as_ref(), master.as_ref(), clock.now()).await?;
+        let (hasher, pepper_sealed) = load_hasher(store.as_ref(), master.as_ref()).await?;
+        if keys_sealed || pepper_sealed {
+            store.scrub().await?;
+            tracing::info!("sealed plaintext secrets with the master key and compacted the store");
+        }
         let keys = KeyRing::load(
             Arc::clone(&store),
             master,
@@ -172,9 +175,13 @@ impl AppState {
 }
 
 /// Loads the pepper, creating a random one on first start. With a master key it is kept
-/// sealed; a plaintext pepper from before the master key was set is sealed in place.
-async fn load_hasher(store: &dyn Store, master: Option<&MasterKey>) -> Result<Hasher, SetupError> {
-    if store.setting(PEPPER).await?.is_none() {
+/// sealed; a plaintext pepper from before the master key was set is sealed in place
+/// (then the second value is true).
+async fn load_hasher(
+    store: &dyn Store,
+    master: Option<&MasterKey>,
+) -> Result<(Hasher, bool), SetupError> {
+    if store.setting(PEPPER_SETTING).await?.is_none() {
         let fresh = Zeroizing::new(random_bytes::<32>());
         let (value, protection) = seal::protect(master, PEPPER_CONTEXT, fresh.as_slice());
         let setting = Setting {
@@ -182,10 +189,10 @@ async fn load_hasher(store: &dyn Store, master: Option<&MasterKey>) -> Result<Ha
             protection: protection.to_string(),
         };
         // Another process may have won the race; the read below takes whichever landed.
-        store.insert_setting(PEPPER, &setting).await?;
+        store.insert_setting(PEPPER_SETTING, &setting).await?;
     }
     let stored = store
-        .setting(PEPPER)
+        .setting(PEPPER_SETTING)
         .await?
         .ok_or_else(|| StoreError::Corrupt("pepper vanished".into()))?;
     let bytes = seal::unprotect(master, &stored.protection, PEPPER_CONTEXT, &stored.value)?;
@@ -195,12 +202,18 @@ async fn load_hasher(store: &dyn Store, master: Option<&MasterKey>) -> Result<Ha
             .try_into()
             .map_err(|_| StoreError::Corrupt("pepper is not 32 bytes".into()))?,
     );
-    if let (Some(master), seal::PLAIN) = (master, stored.protection.as_str()) {
-        let sealed = Setting {
-            value: master.seal(PEPPER_CONTEXT, pepper.as_slice()),
-            protection: seal::SEALED.to_string(),
-        };
-        store.reseal_setting(PEPPER, seal::PLAIN, &sealed).await?;
-    }
-    Ok(Hasher::new(pepper))
+    let resealed = match (master, stored.protection.as_str()) {
+        (Some(master), seal::PLAIN) => {
+            let sealed = Setting {
+                value: master.seal(PEPPER_CONTEXT, pepper.as_slice()),
+                protection: seal::SEALED.to_string(),
+            };
+            store
+                .reseal_setting(PEPPER_SETTING, seal::PLAIN, &sealed)
+                .await?;
+            true
+        }
+        _ => false,
+    };
+    Ok((Hasher::new(pepper), resealed))
 }

@@ -49,6 +49,14 @@ pub enum StoreError {
     /// A schema migration failed.
     #[error("schema migration failed: {0}")]
     Migrate(#[source] DriverError),
+    /// The store's file could not be created or is missing.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -223,6 +231,10 @@ pub struct StoredKey {
     pub kid: String,
     /// The 32-byte seed, or its sealed form.
     pub private_key: Vec<u8>,
+    /// The 32-byte Ed25519 public key, in clear so the JWKS needs no master key. `None`
+    /// only for keys stored before this column existed, until a start that can open
+    /// their seed fills it in.
+    pub public_key: Option<[u8; 32]>,
     /// How `private_key` is protected: [`crate::seal::PLAIN`] or [`crate::seal::SEALED`].
     pub protection: String,
     /// Creation (= publication) time, seconds since the epoch.
@@ -348,4 +360,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn insert_signing_key(&self, key: &StoredKey, only_if_empty: bool) -> StoreResult<bool>;
     /// Replaces a key's private part if its protection is still `from`.
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()>;
+    /// Records a key's public half where it is still missing.
+    async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()>;
+
+    /// Rewrites the store so that no deleted or replaced content survives in its files
+    /// (after plaintext secrets were sealed in place).
+    async fn scrub(&self) -> StoreResult<()>;
 }

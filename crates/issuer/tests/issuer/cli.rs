@@ -42,13 +42,34 @@ pub(crate) async fn json(dir: &Path, args: &[&str]) -> Value {
 }
 
 /// A running `serve`/`quickstart` and everything it printed before listening.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     printed: String,
 }
 
-async fn start(mut command: Command) -> Running {
+/// `serve` on a free loopback port in `dir`, with `args`.
+pub(crate) async fn serve(dir: &Path, args: &[&str]) -> Running {
+    let mut command = tollgate(dir);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args);
+    start(command).await
+}
+
+/// Sets a store up as an operator does: a first `serve` (which creates the store and its
+/// master key file), stopped at once. Returns its stderr.
+pub(crate) async fn first_serve(dir: &Path, args: &[&str]) -> String {
+    let server = serve(dir, args).await;
+    // One answer first: SIGTERM is handled once the server runs, not while it starts.
+    let jwks = http().get(format!("{}/.well-known/jwks.json", server.base));
+    assert_eq!(jwks.send().await.unwrap().status(), 200);
+    let (clean_exit, stderr) = server.terminate().await;
+    assert!(clean_exit, "{stderr}");
+    stderr
+}
+
+pub(crate) async fn start(mut command: Command) -> Running {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -78,7 +99,7 @@ async fn start(mut command: Command) -> Running {
 
 impl Running {
     /// SIGTERM, then the exit status and stderr.
-    async fn terminate(mut self) -> (bool, String) {
+    pub(crate) async fn terminate(mut self) -> (bool, String) {
         let pid = self.child.id().unwrap().to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])
@@ -102,10 +123,24 @@ impl Running {
     }
 }
 
+/// A file's permission bits.
+pub(crate) fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
 #[tokio::test]
 async fn client_commands_round_trip() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
+    let missing = run(d, &["client", "list"]).await;
+    assert!(
+        !missing.0 && missing.2.contains("tollgate.db does not exist"),
+        "only serve and quickstart create a store: {}",
+        missing.2
+    );
+    assert!(!d.join("tollgate.db").exists());
+    first_serve(d, &[]).await;
     let created = json(
         d,
         &[
@@ -131,8 +166,8 @@ async fn client_commands_round_trip() {
     )
     .await;
     assert!(
-        d.join("tollgate.db").exists(),
-        "the default store is created in the cwd"
+        d.join("tollgate.db").exists() && d.join("tollgate.key").exists(),
+        "the default store and its key are created in the cwd"
     );
     assert_eq!(created["client_id"], "partner-7");
     assert_eq!(created["client_secret"].as_str().unwrap().len(), 43);
@@ -200,6 +235,7 @@ async fn client_commands_round_trip() {
 async fn key_commands_and_jwks() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
+    first_serve(d, &[]).await;
     let keys = json(d, &["keys", "list", "--json"]).await;
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["state"], "active");
@@ -222,6 +258,7 @@ async fn key_commands_and_jwks() {
 async fn serve_issues_tokens_picks_up_rotations_and_stops_on_sigterm() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
+    first_serve(d, &[]).await;
     let created = json(d, &["client", "create", "--scope", "read", "--json"]).await;
     let (id, secret) = (
         created["client_id"].as_str().unwrap(),
@@ -338,6 +375,18 @@ async fn quickstart_serves_a_demo_client_and_refuses_an_existing_store() {
     )));
     assert!(printed.contains(&format!("-d client_id=demo -d client_secret={secret}")));
     assert!(printed.contains("tollgate jwks"));
+    assert!(
+        printed.contains("sealed with the master key in tollgate.key (mode 0600)"),
+        "{printed}"
+    );
+    for file in [
+        "tollgate.key",
+        "tollgate.db",
+        "tollgate.db-wal",
+        "tollgate.db-shm",
+    ] {
+        assert_eq!(mode(&d.join(file)), 0o600, "{file}");
+    }
     let response = http()
         .post(format!("{}/oauth/token", server.base))
         .header("authorization", basic("demo", &secret))

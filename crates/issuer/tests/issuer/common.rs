@@ -401,4 +401,10 @@ impl Store for CountingStore {
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
         self.write().reseal_signing_key(kid, from, key).await
     }
+    async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()> {
+        self.write().set_public_key(kid, public_key).await
+    }
+    async fn scrub(&self) -> StoreResult<()> {
+        self.write().scrub().await
+    }
 }

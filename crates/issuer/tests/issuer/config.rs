@@ -1,8 +1,15 @@
 //! Configuration precedence through the binary: flags over environment over file.
 
+use std::path::Path;
+
 use tempfile::TempDir;
 
-use crate::cli::{json, run, tollgate};
+use crate::cli::{first_serve, json, run, tollgate};
+
+async fn clients(dir: &Path, db: &str) -> usize {
+    let listed = json(dir, &["--database", db, "client", "list", "--json"]).await;
+    listed.as_array().unwrap().len()
+}
 
 #[tokio::test]
 async fn flags_override_environment_override_the_config_file() {
@@ -13,6 +20,10 @@ async fn flags_override_environment_override_the_config_file() {
         "database = \"sqlite://from-file.db\"\nlockout_threshold = 7\n",
     )
     .unwrap();
+    // Only `serve` creates a store; both share the key file beside them.
+    for db in ["sqlite://from-file.db", "sqlite://from-env.db"] {
+        first_serve(d, &["--database", db]).await;
+    }
     json(
         d,
         &[
@@ -26,7 +37,7 @@ async fn flags_override_environment_override_the_config_file() {
         ],
     )
     .await;
-    assert!(d.join("from-file.db").exists());
+    assert_eq!(clients(d, "sqlite://from-file.db").await, 1);
 
     let out = tollgate(d)
         .args([
@@ -42,14 +53,15 @@ async fn flags_override_environment_override_the_config_file() {
         .await
         .unwrap();
     assert!(out.status.success());
-    assert!(d.join("from-env.db").exists());
+    assert_eq!(clients(d, "sqlite://from-env.db").await, 1);
+    assert_eq!(clients(d, "sqlite://from-file.db").await, 1);
 
-    let out = tollgate(d)
+    let from_flag = tollgate(d)
         .args([
             "--config",
             "tollgate.toml",
             "--database",
-            "sqlite://from-flag.db",
+            "sqlite://from-nowhere.db",
             "client",
             "list",
         ])
@@ -57,8 +69,11 @@ async fn flags_override_environment_override_the_config_file() {
         .output()
         .await
         .unwrap();
-    assert!(out.status.success());
-    assert!(d.join("from-flag.db").exists());
+    let stderr = String::from_utf8_lossy(&from_flag.stderr);
+    assert!(
+        !from_flag.status.success() && stderr.contains("from-nowhere.db does not exist"),
+        "the flag names the store: {stderr}"
+    );
 
     std::fs::write(d.join("bad.toml"), "no_such_key = 1\n").unwrap();
     let bad = run(d, &["--config", "bad.toml", "jwks"]).await;
@@ -128,7 +143,9 @@ async fn client_unlock_clears_one_source_or_all() {
                 .await;
         }
     }
-    let shown = json(d, &["client", "show", "partner", "--json"]).await;
+    // The in-process server keeps its keys in plaintext.
+    let plain = "--insecure-plaintext-keys";
+    let shown = json(d, &[plain, "client", "show", "partner", "--json"]).await;
     let failures = shown["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 2, "{shown}");
     assert!(
@@ -138,6 +155,7 @@ async fn client_unlock_clears_one_source_or_all() {
     let one = json(
         d,
         &[
+            plain,
             "client",
             "unlock",
             "partner",
@@ -148,9 +166,9 @@ async fn client_unlock_clears_one_source_or_all() {
     )
     .await;
     assert_eq!(one["failures"][0]["source"], "127.0.0.10", "{one}");
-    let all = json(d, &["client", "unlock", "partner", "--json"]).await;
+    let all = json(d, &[plain, "client", "unlock", "partner", "--json"]).await;
     assert_eq!(all["failures"], serde_json::json!([]));
-    let missing = run(d, &["client", "unlock", "nobody"]).await;
+    let missing = run(d, &[plain, "client", "unlock", "nobody"]).await;
     assert!(
         !missing.0 && missing.2.contains("no client"),
         "{}",

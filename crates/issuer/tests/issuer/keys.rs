@@ -1,17 +1,19 @@
 //! Signing keys: publish before use, activation, retirement, encryption at rest.
 
+use std::sync::Arc;
+
 use base64ct::{Base64, Encoding};
 use tempfile::TempDir;
 use tollgate_core::Jwks;
 use tollgate_issuer::{
     AppState, Settings, admin,
     clock::Clock,
-    keys::{KeyState, RETIRE_GRACE_SECS},
+    keys::{KeyRing, KeyState, RETIRE_GRACE_SECS},
     seal::{self, MasterKey},
     store::{SqliteStore, Store},
 };
 
-use crate::common::{Server, Setup, expect_token, manual_clock};
+use crate::common::{Server, Setup, expect_token, manual_clock, now};
 
 const GRANT: &str = "grant_type=client_credentials";
 
@@ -142,4 +144,61 @@ async fn a_plaintext_store_is_sealed_when_a_master_key_appears() {
         store.setting("pepper").await.unwrap().unwrap().protection,
         seal::SEALED
     );
+}
+
+/// Forgets the stored public halves, as in a store written before they were kept.
+async fn drop_public_keys(db: &std::path::Path) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE signing_keys SET public_key = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn public_halves_missing_from_an_older_store_are_recorded_by_the_next_start() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("tollgate.db");
+    let master = MasterKey::from_base64(&Base64::encode_string(&[5u8; 32])).unwrap();
+    let setup = Setup {
+        master: Some(master.clone()),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+    let served = server.jwks().await;
+    server.stop().await;
+    drop_public_keys(&db).await;
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_path(&db).await.unwrap());
+    let public = || KeyRing::load_public(store.clone(), "http://127.0.0.1".into(), now());
+    let err = public().await.unwrap_err().to_string();
+    assert!(err.contains("predates stored public keys"), "{err}");
+
+    // A start with the master key records them; then no master key is needed.
+    AppState::new(
+        store.clone(),
+        Settings::new("http://127.0.0.1"),
+        Some(master),
+    )
+    .await
+    .unwrap();
+    let ring = public().await.unwrap();
+    assert!(ring.current().signer().is_none(), "public halves only");
+    assert_eq!(Jwks::from_json(ring.current().jwks_json()).unwrap(), served);
+
+    // A plaintext key's half is derived on the spot.
+    let plain_dir = TempDir::new().unwrap();
+    let server = Server::start(&plain_dir).await;
+    let served = server.jwks().await;
+    server.stop().await;
+    let plain_db = plain_dir.path().join("tollgate.db");
+    drop_public_keys(&plain_db).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_path(&plain_db).await.unwrap());
+    let ring = KeyRing::load_public(store, "http://127.0.0.1".into(), now())
+        .await
+        .unwrap();
+    assert_eq!(Jwks::from_json(ring.current().jwks_json()).unwrap(), served);
 }

@@ -8,6 +8,7 @@ fn key(kid: &str, created_at: i64) -> StoredKey {
     StoredKey {
         kid: kid.into(),
         private_key: vec![7; 32],
+        public_key: Some([8; 32]),
         protection: "plain".into(),
         created_at,
         activate_at: created_at + 10,
@@ -109,4 +110,20 @@ pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(stor
         .await
         .unwrap();
     assert_eq!(store.signing_keys().await.unwrap()[0], sealed);
+}
+
+pub(crate) async fn missing_public_halves_are_filled_once(store: Arc<dyn Store>) {
+    let legacy = StoredKey {
+        public_key: None,
+        ..key("old", 100)
+    };
+    store.insert_signing_key(&legacy, false).await.unwrap();
+    store.set_public_key("old", &[4; 32]).await.unwrap();
+    store.set_public_key("old", &[5; 32]).await.unwrap();
+    assert_eq!(
+        store.signing_keys().await.unwrap()[0].public_key,
+        Some([4; 32])
+    );
+    store.scrub().await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
 }

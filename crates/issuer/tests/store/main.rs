@@ -56,4 +56,5 @@ conformance!(
     keys::settings_insert_once_and_reseal_conditionally,
     keys::replicas_racing_on_first_start_create_one_key,
     keys::keys_are_listed_oldest_first_and_resealed_conditionally,
+    keys::missing_public_halves_are_filled_once,
 );

@@ -6,7 +6,12 @@
 mod clients;
 mod tokens;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    fs::OpenOptions,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -29,14 +34,21 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `url` (`sqlite:PATH`,
-    /// `sqlite://PATH`, or a bare path).
+    /// `sqlite://PATH`, or a bare path). A new file is created with mode 0600; SQLite
+    /// gives its `-wal` and `-shm` files the same mode.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        Self::open_with(Self::options(url)?).await
+        Self::open_with(Self::options(url)?, true).await
     }
 
-    /// Opens the database file at `path`.
+    /// Opens an existing database at `url` (migrating it if needed); a missing file is
+    /// an error, not a new store.
+    pub async fn open_existing(url: &str) -> StoreResult<Self> {
+        Self::open_with(Self::options(url)?, false).await
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
     pub async fn open_path(path: &Path) -> StoreResult<Self> {
-        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+        Self::open_with(SqliteConnectOptions::new().filename(path), true).await
     }
 
     /// Parses `url` into connect options without touching the file.
@@ -51,13 +63,28 @@ impl SqliteStore {
         }
     }
 
-    async fn open_with(options: SqliteConnectOptions) -> StoreResult<Self> {
+    /// The database file `url` names; `None` for an in-memory database.
+    pub fn file_path(url: &str) -> StoreResult<Option<PathBuf>> {
+        let options = Self::options(url)?;
+        let path = options.get_filename();
+        let in_memory = url.contains("mode=memory") || !names_a_file(path);
+        Ok((!in_memory).then(|| path.to_path_buf()))
+    }
+
+    async fn open_with(options: SqliteConnectOptions, create: bool) -> StoreResult<Self> {
+        let path = options.get_filename().to_path_buf();
+        if create && names_a_file(&path) {
+            create_private(&path)?;
+        }
         let options = options
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             // NORMAL is durable in WAL mode except for the last commits on power loss.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Deleted and replaced rows are zeroed, not left in free space: sealing a
+            // plaintext key must not leave the key behind.
+            .pragma("secure_delete", "ON")
             // The CLI and the server write the same file: wait for the lock, do not fail.
             .busy_timeout(Duration::from_secs(10))
             // After each checkpoint the WAL is cut back to this size, so a burst of
@@ -66,9 +93,39 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) if !create && !path.exists() => StoreError::File {
+                    path: path.display().to_string(),
+                    reason: "no such store".into(),
+                },
+                e => e.into(),
+            })?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
+    }
+}
+
+/// Whether sqlx will open `path` as a file (not `:memory:` or its `file:` URI names).
+fn names_a_file(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    !name.is_empty() && name != ":memory:" && !name.starts_with("file:")
+}
+
+/// Creates an empty database file that only its owner can read (SQLite would create it
+/// with the umask's mode, usually 0644). An existing file is left as it is.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -225,5 +282,53 @@ impl Store for SqliteStore {
 
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
         tokens::reseal_signing_key(&self.pool, kid, from, key).await
+    }
+
+    async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()> {
+        tokens::set_public_key(&self.pool, kid, public_key).await
+    }
+
+    async fn scrub(&self) -> StoreResult<()> {
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        // TRUNCATE empties the -wal file, which still holds the pages VACUUM replaced.
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        if busy != 0 {
+            tracing::warn!(
+                "another process is reading the store: its -wal file keeps old pages until \
+                 the next checkpoint"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_path_names_the_database_file_and_none_in_memory() {
+        let file = |url| SqliteStore::file_path(url).unwrap();
+        assert_eq!(file("sqlite://tollgate.db"), Some("tollgate.db".into()));
+        assert_eq!(file("sqlite:/var/lib/t.db"), Some("/var/lib/t.db".into()));
+        assert_eq!(file("data/t.db"), Some("data/t.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://t.db?mode=memory"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_private_and_an_existing_one_untouched() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("t.db");
+        create_private(&path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        std::fs::write(&path, b"kept").unwrap();
+        create_private(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
     }
 }

@@ -6,7 +6,7 @@ use sqlx::{
 };
 
 use crate::store::rows::words;
-use crate::store::{Digest, RefreshToken, Setting, StoreResult, StoredKey};
+use crate::store::{Digest, RefreshToken, Setting, StoreError, StoreResult, StoredKey};
 
 fn refresh_from_row(row: &SqliteRow) -> StoreResult<RefreshToken> {
     Ok(RefreshToken {
@@ -191,22 +191,31 @@ pub(super) async fn prune_tokens(pool: &SqlitePool, now: i64) -> StoreResult<u64
 
 pub(super) async fn signing_keys(pool: &SqlitePool) -> StoreResult<Vec<StoredKey>> {
     let rows = sqlx::query(
-        "SELECT kid, private_key, protection, created_at, activate_at FROM signing_keys \
-         ORDER BY created_at, kid",
+        "SELECT kid, private_key, public_key, protection, created_at, activate_at \
+         FROM signing_keys ORDER BY created_at, kid",
     )
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredKey {
-                kid: r.try_get("kid")?,
-                private_key: r.try_get("private_key")?,
-                protection: r.try_get("protection")?,
-                created_at: r.try_get("created_at")?,
-                activate_at: r.try_get("activate_at")?,
-            })
+    rows.iter().map(key_from_row).collect()
+}
+
+fn key_from_row(row: &SqliteRow) -> StoreResult<StoredKey> {
+    let kid: String = row.try_get("kid")?;
+    let public_key = row
+        .try_get::<Option<Vec<u8>>, _>("public_key")?
+        .map(|bytes| {
+            <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| StoreError::Corrupt(format!("public key of {kid} is not 32 bytes")))
         })
-        .collect()
+        .transpose()?;
+    Ok(StoredKey {
+        private_key: row.try_get("private_key")?,
+        public_key,
+        protection: row.try_get("protection")?,
+        created_at: row.try_get("created_at")?,
+        activate_at: row.try_get("activate_at")?,
+        kid,
+    })
 }
 
 pub(super) async fn insert_signing_key(
@@ -217,8 +226,9 @@ pub(super) async fn insert_signing_key(
     // INSERT ... SELECT ... WHERE NOT EXISTS is one atomic statement: replicas racing
     // on first start create a single key.
     let done = sqlx::query(
-        "INSERT INTO signing_keys (kid, private_key, protection, created_at, activate_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5 \
+        "INSERT INTO signing_keys \
+         (kid, private_key, protection, created_at, activate_at, public_key) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?7 \
          WHERE ?6 = 0 OR NOT EXISTS (SELECT 1 FROM signing_keys)",
     )
     .bind(&key.kid)
@@ -227,6 +237,7 @@ pub(super) async fn insert_signing_key(
     .bind(key.created_at)
     .bind(key.activate_at)
     .bind(only_if_empty)
+    .bind(key.public_key.as_ref().map(|k| k.as_slice()))
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -248,6 +259,19 @@ pub(super) async fn reseal_signing_key(
     .bind(from)
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+pub(super) async fn set_public_key(
+    pool: &SqlitePool,
+    kid: &str,
+    public_key: &[u8; 32],
+) -> StoreResult<()> {
+    sqlx::query("UPDATE signing_keys SET public_key = ?1 WHERE kid = ?2 AND public_key IS NULL")
+        .bind(public_key.as_slice())
+        .bind(kid)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
