@@ -274,6 +274,7 @@ pub async fn create_client(
         updated_at: now,
     };
     state.store().create_client(&client).await?;
+    state.refresh_directory().await?;
     Ok(CreatedClient {
         client: ClientView::new(client, Vec::new(), now_ms),
         client_secret: secret.to_string(),
@@ -325,6 +326,7 @@ pub async fn rotate_secret(
     }
     // Whoever was guessing the old secret has nothing to gain now: end any lockout.
     state.store().clear_failures(id, None).await?;
+    state.refresh_directory().await?;
     Ok(RotatedSecret {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -349,6 +351,7 @@ pub async fn set_disabled(
         // Re-enabling is the operator's way to end a lockout early.
         state.store().clear_failures(id, None).await?;
     }
+    state.refresh_directory().await?;
     show_client(state, id).await
 }
 
@@ -366,12 +369,14 @@ pub async fn unlock(
             .map_or_else(|_| s.to_string(), source::lockout_key)
     });
     state.store().clear_failures(id, key.as_deref()).await?;
+    state.refresh_directory().await?;
     show_client(state, id).await
 }
 
 /// Deletes a client and its refresh tokens.
 pub async fn delete_client(state: &AppState, id: &str) -> Result<(), AdminError> {
     if state.store().delete_client(id).await? {
+        state.refresh_directory().await?;
         Ok(())
     } else {
         Err(AdminError::NotFound(id.to_string()))

@@ -17,7 +17,10 @@
 //! ids are not secrets (every token carries one in `sub`), so the difference in timing
 //! between the two paths is accepted; see docs/security.md.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, FromRequest, Request},
@@ -30,6 +33,7 @@ use zeroize::Zeroizing;
 use crate::{
     AppState,
     config::LockoutScope,
+    directory::Entry,
     error::OAuthError,
     form::OAuthForm,
     lockout::{FailureOutcome, FailureState},
@@ -205,59 +209,135 @@ fn secret_matches(state: &AppState, client: Option<&Client>, secret: &str, now_m
     enabled && (current_ok || (previous_ok && previous_valid))
 }
 
+/// What one look at a pair's state decides.
+enum Verdict {
+    /// The pair is locked: refuse without looking at the secret.
+    Locked(FailureState),
+    /// The secret is the client's.
+    Matched(Arc<Client>),
+    /// Wrong secret, disabled client or unknown id.
+    Mismatch,
+}
+
+fn judge(
+    state: &AppState,
+    id: &str,
+    source: &str,
+    entry: &Entry,
+    secret: &str,
+    now_ms: i64,
+) -> Verdict {
+    let failures = match entry.client {
+        Some(_) => entry.failures,
+        None => state.unknown_ids().state(id, source),
+    };
+    if failures.is_locked(now_ms) {
+        return Verdict::Locked(failures);
+    }
+    match &entry.client {
+        Some(client) if secret_matches(state, Some(client), secret, now_ms) => {
+            Verdict::Matched(Arc::clone(client))
+        }
+        client => {
+            // Same work whether or not the id exists.
+            let _ = secret_matches(state, client.as_deref(), secret, now_ms);
+            Verdict::Mismatch
+        }
+    }
+}
+
+/// The id and secret, if both were given and the id can exist.
+fn presented<'a>(
+    state: &AppState,
+    creds: &'a Option<Credentials>,
+) -> Result<(&'a str, &'a str), OAuthError> {
+    let Some(creds) = creds else {
+        return Err(invalid_client(state));
+    };
+    match creds.secret.as_deref() {
+        Some(secret) if creds.id.len() <= MAX_CLIENT_ID_LEN => Ok((&creds.id, secret)),
+        _ => Err(invalid_client(state)),
+    }
+}
+
 /// Authenticates `creds` from `source` (see [`source_key`]) and returns the client,
 /// counting failures and applying the lockout.
+///
+/// The in-process view ([`crate::directory`]) answers first, so a success reads no
+/// database. A secret that does not match the view is judged again on the store's
+/// current row before it counts (a rotation, a new client or an unlock made elsewhere
+/// takes effect at once); a lock the view knows of is refused without a read.
 pub async fn authenticate(
     state: &AppState,
     creds: Option<Credentials>,
     source: &str,
-) -> Result<Client, OAuthError> {
-    let Some(creds) = creds else {
-        return Err(invalid_client(state));
-    };
-    let Some(secret) = creds.secret.as_ref() else {
-        return Err(invalid_client(state));
-    };
-    if creds.id.len() > MAX_CLIENT_ID_LEN {
-        return Err(invalid_client(state));
-    }
+) -> Result<Arc<Client>, OAuthError> {
+    let (id, secret) = presented(state, &creds)?;
     // invariant: the read, the comparison and the failure count of one pair happen in
     // one turn, so concurrent attempts cannot all read the same unlocked state.
-    let _turn = state.gate().turn(&creds.id, source).await;
+    let _turn = state.gate().turn(id, source).await;
     let now_ms = state.clock().now_ms();
-    let (client, stored) = state.store().auth_lookup(&creds.id, source).await?;
-    let failures = match client {
-        Some(_) => stored,
-        None => state.unknown_ids().state(&creds.id, source),
-    };
-    if failures.is_locked(now_ms) {
-        return Err(locked(failures, now_ms));
-    }
-    let matched = secret_matches(state, client.as_ref(), secret, now_ms);
-    let client = match client {
-        Some(client) if matched => {
-            // Only write when there is something to reset: a plain success touches nothing.
-            if !failures.is_clean() {
-                state.store().reset_failures(&client.id, source).await?;
-            }
-            return Ok(client);
+    if let Some(entry) = state.directory().lookup(id, source) {
+        match judge(state, id, source, &entry, secret, now_ms) {
+            Verdict::Locked(f) => return Err(locked(f, now_ms)),
+            Verdict::Matched(client) => return accept(state, client, source, entry.failures).await,
+            Verdict::Mismatch => {}
         }
-        other => other,
+    }
+    let (client, failures) = state.store().auth_lookup(id, source).await?;
+    if client.is_some() {
+        state.directory().record(id, source, failures);
+    }
+    let entry = Entry {
+        client: client.map(Arc::new),
+        failures,
     };
+    match judge(state, id, source, &entry, secret, now_ms) {
+        Verdict::Locked(f) => Err(locked(f, now_ms)),
+        Verdict::Matched(client) => accept(state, client, source, failures).await,
+        Verdict::Mismatch => Err(reject(state, id, source, entry.client.as_deref(), now_ms).await?),
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    client: Arc<Client>,
+    source: &str,
+    failures: FailureState,
+) -> Result<Arc<Client>, OAuthError> {
+    // Only write when there is something to reset: a plain success touches nothing.
+    if !failures.is_clean() {
+        state.store().reset_failures(&client.id, source).await?;
+        state
+            .directory()
+            .record(&client.id, source, FailureState::default());
+    }
+    Ok(client)
+}
+
+/// Counts a failure (in the store for a client, in memory for an unknown id) and says
+/// what to answer.
+async fn reject(
+    state: &AppState,
+    id: &str,
+    source: &str,
+    client: Option<&Client>,
+    now_ms: i64,
+) -> Result<OAuthError, OAuthError> {
     state.metrics().auth_failure();
     let policy = state.settings().lockout;
-    let outcome = match &client {
+    let outcome = match client {
         Some(c) => {
-            state
+            let outcome = state
                 .store()
                 .record_failure(&c.id, source, now_ms, &policy)
-                .await?
+                .await?;
+            state.directory().record(&c.id, source, outcome.state());
+            outcome
         }
-        None => state
-            .unknown_ids()
-            .record(&creds.id, source, now_ms, &policy),
+        None => state.unknown_ids().record(id, source, now_ms, &policy),
     };
-    if let (FailureOutcome::Locked(s), Some(c)) = (outcome, &client) {
+    if let (FailureOutcome::Locked(s), Some(c)) = (outcome, client) {
         state.metrics().lockout();
         tracing::warn!(
             client_id = ?c.id,
@@ -266,7 +346,7 @@ pub async fn authenticate(
             "client locked for this source after repeated failed authentications"
         );
     }
-    Err(match outcome {
+    Ok(match outcome {
         FailureOutcome::Counted(_) => invalid_client(state),
         FailureOutcome::Locked(s) | FailureOutcome::AlreadyLocked(s) => locked(s, now_ms),
     })
@@ -277,7 +357,7 @@ pub async fn authenticate(
 #[derive(Debug)]
 pub struct Authenticated {
     /// The client, after its secret and lockout state were checked.
-    pub client: Client,
+    pub client: Arc<Client>,
     /// The request parameters.
     pub form: OAuthForm,
 }

@@ -61,6 +61,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod form;
 pub mod keys;

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use crate::{
     clock::{Clock, SystemClock},
     config::Settings,
+    directory::{self, Directory},
     error::SetupError,
     keys::{self, KeyRing},
     lockout::{Gate, UnknownIds},
@@ -39,6 +40,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     gate: Gate,
     unknown_ids: UnknownIds,
+    directory: Directory,
 }
 
 impl AppState {
@@ -73,7 +75,9 @@ impl AppState {
             clock.now(),
         )
         .await?;
+        let directory = Directory::load(store.as_ref()).await?;
         Ok(Self(Arc::new(Inner {
+            directory,
             store,
             keys,
             hasher,
@@ -125,6 +129,16 @@ impl AppState {
         &self.0.gate
     }
 
+    /// The in-process view of clients and failure states.
+    pub fn directory(&self) -> &Directory {
+        &self.0.directory
+    }
+
+    /// Brings the view up to date now (after a change made through this state).
+    pub async fn refresh_directory(&self) -> Result<(), StoreError> {
+        self.0.directory.sync(self.store()).await
+    }
+
     /// Failure states of unknown client ids (memory only).
     pub fn unknown_ids(&self) -> &UnknownIds {
         &self.0.unknown_ids
@@ -142,9 +156,22 @@ impl AppState {
             let mut reload = every(state.settings().key_reload);
             let mut prune = every(Duration::from_secs(300));
             let mut compact = every(COMPACT_EVERY);
+            let mut poll = every(directory::POLL_EVERY);
             reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut poll_failing = false;
             loop {
                 tokio::select! {
+                    _ = poll.tick() => {
+                        let result = state.refresh_directory().await;
+                        // One line when polling starts failing and one when it recovers.
+                        match (&result, poll_failing) {
+                            (Err(e), false) => tracing::warn!(error = %e, "polling the store for changes failed; requests read the store"),
+                            (Ok(()), true) => tracing::info!("polling the store works again"),
+                            _ => {}
+                        }
+                        poll_failing = result.is_err();
+                    }
                     _ = reload.tick() => {
                         if let Err(e) = state.keys().reload(state.clock().now()).await {
                             tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");

@@ -1,5 +1,6 @@
-//! The database goes away: the token endpoint answers 503 with `Retry-After` and an
-//! RFC 6749 body within 2 s (stopped server, and a server that stopped answering),
+//! The database goes away: once the in-memory view is older than its limit (1 s), the
+//! token endpoint answers 503 with `Retry-After` and an RFC 6749 body, each answer
+//! within 2 s (stopped server, and a server that stopped answering),
 //! `/readyz` fails while `/healthz` stays up, and service resumes by itself. Each test
 //! runs its own PostgreSQL cluster, since it stops it.
 
@@ -84,6 +85,23 @@ async fn status_of(replica: &Replica, path: &str) -> u16 {
 }
 
 async fn expect_outage(replica: &Replica, id: &str, secret: &str) {
+    // For up to the view's age limit known clients are still served from memory; after
+    // that, every answer is a fast 503.
+    let began = Instant::now();
+    loop {
+        let (status, _, _, took) = attempt(replica, id, secret).await;
+        assert!(took < Duration::from_secs(2), "answered in {took:?}");
+        if status == 503 {
+            break;
+        }
+        assert_eq!(status, 200);
+        let limit = tollgate_issuer::directory::MAX_AGE + Duration::from_millis(500);
+        assert!(
+            began.elapsed() < limit,
+            "still served from memory after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for _ in 0..3 {
         let (status, retry, code, took) = attempt(replica, id, secret).await;
         assert_eq!((status, code.as_str()), (503, "temporarily_unavailable"));

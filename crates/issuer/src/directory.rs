@@ -1,0 +1,207 @@
+//! An in-process view of every client and of every failure state that is not clean, so
+//! that a successful authentication reads no database.
+//!
+//! Every server polls the store's change marks ([`POLL_EVERY`]): a client change
+//! reloads the clients, a failure change fetches the states written since the last one
+//! it saw. Changes made through this process's [`AppState`](crate::AppState) are applied
+//! at once; those of the CLI or another replica within [`POLL_EVERY`] plus one reload.
+//! The view is trusted only while fresh: when polling fails for [`MAX_AGE`] (the
+//! database is away), lookups return `None` and callers go to the store, so an outage
+//! is an outage and not a stale grant. The failure map holds at most
+//! [`MAX_FAILURE_PAIRS`] pairs; beyond that, lookups of pairs it does not hold go to
+//! the store too.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError, RwLock},
+    time::{Duration, Instant},
+};
+
+use crate::{
+    lockout::FailureState,
+    store::{ChangeMarks, Client, Store, StoreResult},
+};
+
+/// How often each server polls the change marks.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How old the view may be before lookups fall back to the store.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+/// Failure pairs held in memory at most (about 100 bytes each).
+pub const MAX_FAILURE_PAIRS: usize = 100_000;
+/// Failure states fetched per query while catching up.
+const PAGE: u32 = 1000;
+
+/// Non-clean failure states by client id, then source (looked up by `&str`, so the
+/// hot path allocates nothing).
+#[derive(Debug, Default)]
+struct Failures {
+    states: HashMap<String, HashMap<String, FailureState>>,
+    pairs: usize,
+    /// More non-clean pairs exist than `states` may hold.
+    overflow: bool,
+}
+
+impl Failures {
+    fn get(&self, client_id: &str, source: &str) -> Option<FailureState> {
+        self.states.get(client_id)?.get(source).copied()
+    }
+
+    fn set(&mut self, client_id: &str, source: &str, state: FailureState) {
+        let clean = state.is_clean() && state.locked_until_ms == 0;
+        if clean {
+            if let Some(sources) = self.states.get_mut(client_id) {
+                self.pairs -= usize::from(sources.remove(source).is_some());
+                if sources.is_empty() {
+                    self.states.remove(client_id);
+                }
+            }
+            return;
+        }
+        let known = self.get(client_id, source).is_some();
+        if !known && self.pairs >= MAX_FAILURE_PAIRS {
+            self.overflow = true;
+            return;
+        }
+        let sources = self.states.entry(client_id.to_string()).or_default();
+        sources.insert(source.to_string(), state);
+        self.pairs += usize::from(!known);
+    }
+}
+
+/// The view; see the module docs.
+#[derive(Debug)]
+pub struct Directory {
+    clients: RwLock<Arc<HashMap<String, Arc<Client>>>>,
+    failures: Mutex<Failures>,
+    marks: Mutex<ChangeMarks>,
+    synced: Mutex<Option<Instant>>,
+}
+
+/// What the view knows of one (client id, source) pair.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The client, if the id exists.
+    pub client: Option<Arc<Client>>,
+    /// Its failure state from that source.
+    pub failures: FailureState,
+}
+
+impl Directory {
+    /// Loads every client and every failure state that is not clean.
+    pub async fn load(store: &dyn Store) -> StoreResult<Self> {
+        let directory = Self {
+            clients: RwLock::default(),
+            failures: Mutex::default(),
+            marks: Mutex::new(ChangeMarks {
+                clients: -1,
+                failures: 0,
+            }),
+            synced: Mutex::new(None),
+        };
+        directory.sync(store).await?;
+        Ok(directory)
+    }
+
+    /// The pair as the view knows it, or `None` when the view is stale or does not
+    /// hold the pair (the caller then reads the store).
+    pub fn lookup(&self, client_id: &str, source: &str) -> Option<Entry> {
+        let fresh = lock(&self.synced).is_some_and(|at| at.elapsed() < MAX_AGE);
+        if !fresh {
+            return None;
+        }
+        let client = read(&self.clients).get(client_id).cloned();
+        let failures = lock(&self.failures);
+        let state = match failures.get(client_id, source) {
+            Some(state) => state,
+            None if failures.overflow => return None,
+            None => FailureState::default(),
+        };
+        Some(Entry {
+            client,
+            failures: state,
+        })
+    }
+
+    /// Applies a failure state this process just wrote (or read from the store).
+    pub fn record(&self, client_id: &str, source: &str, state: FailureState) {
+        lock(&self.failures).set(client_id, source, state);
+    }
+
+    /// One poll: reloads what changed since the last one.
+    pub async fn sync(&self, store: &dyn Store) -> StoreResult<()> {
+        let marks = store.change_marks().await?;
+        let seen = *lock(&self.marks);
+        if marks.clients != seen.clients {
+            self.reload_clients(store).await?;
+        }
+        let mut after = seen.failures;
+        while after < marks.failures {
+            let page = store.failures_since(after, PAGE).await?;
+            let Some(last) = page.last().map(|c| c.seq) else {
+                break;
+            };
+            for change in &page {
+                self.record(&change.client_id, &change.source, change.state);
+            }
+            after = last;
+        }
+        *lock(&self.marks) = ChangeMarks {
+            clients: marks.clients,
+            failures: after.max(seen.failures),
+        };
+        *lock(&self.synced) = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn reload_clients(&self, store: &dyn Store) -> StoreResult<()> {
+        let fresh: HashMap<String, Arc<Client>> = store
+            .clients()
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), Arc::new(c)))
+            .collect();
+        let old = std::mem::replace(&mut *write(&self.clients), Arc::new(fresh));
+        let clients = read(&self.clients);
+        // A deleted client's failure rows went with it; a re-created id starts clean.
+        let mut failures = lock(&self.failures);
+        failures.states.retain(|id, _| {
+            let now = clients.get(id).map(|c| c.created_at);
+            now.is_some() && now == old.get(id).map(|c| c.created_at)
+        });
+        failures.pairs = failures.states.values().map(HashMap::len).sum();
+        Ok(())
+    }
+
+    /// Clients held, and an estimate of the bytes the view takes for them.
+    pub fn footprint(&self) -> (usize, usize) {
+        let clients = read(&self.clients);
+        let bytes = clients
+            .values()
+            .map(|c| {
+                let strings = c.id.len() * 2 + c.name.len();
+                let lists: usize = c
+                    .scopes
+                    .iter()
+                    .chain(&c.audiences)
+                    .map(|s| s.len() + 24)
+                    .sum();
+                // The map slot, the Arc header, the struct and its heap strings.
+                64 + 16 + std::mem::size_of::<Client>() + strings + lists
+            })
+            .sum();
+        (clients.len(), bytes)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding these locks leaves plain data behind: keep using it.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
