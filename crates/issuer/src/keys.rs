@@ -92,6 +92,18 @@ pub fn plan(keys: &[StoredKey], now: i64, max_ttl: i64) -> Vec<KeyInfo> {
         .collect()
 }
 
+/// The activation time and kid of the key that becomes active next, if any is pending.
+fn upcoming(rows: &[StoredKey], plan_now: &[KeyInfo], max_ttl: i64) -> Option<(i64, String)> {
+    let at = plan_now
+        .iter()
+        .filter(|k| k.state == KeyState::Pending)
+        .map(|k| k.activate_at)
+        .min()?;
+    let then = plan(rows, at, max_ttl);
+    let kid = then.into_iter().find(|k| k.state == KeyState::Active)?.kid;
+    Some((at, kid))
+}
+
 /// What a key ring may read from the store.
 #[derive(Clone, Debug)]
 pub enum Secrets {
@@ -113,16 +125,22 @@ fn row_of<'a>(rows: &'a [StoredKey], kid: &str) -> Result<&'a StoredKey, SetupEr
 #[derive(Debug)]
 pub struct KeySet {
     signer: Option<Arc<SigningKey>>,
+    /// The key that takes over at its activation time, decoded ahead, so that every
+    /// replica switches at that second rather than at its next reload.
+    next: Option<(i64, Arc<SigningKey>)>,
     jwks_json: Arc<str>,
     verifier: Option<Verifier>,
     plan: Vec<KeyInfo>,
 }
 
 impl KeySet {
-    /// The key that signs new tokens (none if every key is still pending, or the ring
-    /// reads public halves only).
-    pub fn signer(&self) -> Option<&SigningKey> {
-        self.signer.as_deref()
+    /// The key that signs new tokens at `now` (none if every key is still pending, or
+    /// the ring reads public halves only).
+    pub fn signer_at(&self, now: i64) -> Option<&SigningKey> {
+        match &self.next {
+            Some((at, key)) if now >= *at => Some(key),
+            _ => self.signer.as_deref(),
+        }
     }
 
     /// The published JWKS, `{"keys":[...]}`.
@@ -169,6 +187,22 @@ impl KeySet {
             }
             _ => None,
         };
+        let next = match secrets {
+            Secrets::Private(master) => upcoming(rows, &plan, max_ttl)
+                .map(|(at, kid)| {
+                    let known = previous
+                        .and_then(|p| p.next.as_ref())
+                        .filter(|(_, key)| key.kid() == kid)
+                        .map(|(_, key)| Arc::clone(key));
+                    let key = match known {
+                        Some(key) => key,
+                        None => Arc::new(decode(master.as_ref(), row_of(rows, &kid)?)?),
+                    };
+                    Ok::<_, SetupError>((at, key))
+                })
+                .transpose()?,
+            Secrets::PublicOnly => None,
+        };
         let (jwks_json, verifier) = match Jwks::new(jwks) {
             Ok(set) => (
                 set.to_json(),
@@ -178,6 +212,7 @@ impl KeySet {
         };
         Ok(Self {
             signer,
+            next,
             jwks_json: jwks_json.into(),
             verifier,
             plan,

@@ -17,7 +17,12 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
         tracing::warn!(error = %e, "readiness: store unreachable");
         return (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n");
     }
-    if state.keys().current().signer().is_none() {
+    if state
+        .keys()
+        .current()
+        .signer_at(state.clock().now())
+        .is_none()
+    {
         return (StatusCode::SERVICE_UNAVAILABLE, "no active signing key\n");
     }
     (StatusCode::OK, "ready\n")

@@ -194,7 +194,7 @@ fn mint(
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
     let keys = state.keys().current();
-    let signer = keys.signer().ok_or(OAuthError::Unavailable)?;
+    let signer = keys.signer_at(now).ok_or(OAuthError::Unavailable)?;
     let scope = scopes.join(" ");
     let ttl = client.access_ttl.min(state.settings().max_token_ttl);
     let mut claims = Claims::new(now.saturating_add(ttl));

@@ -54,7 +54,12 @@ async fn secrets(dir: &Path, master: Option<MasterKey>) -> ([u8; 32], [u8; 32]) 
     let state = AppState::new(store, Settings::new("http://127.0.0.1"), master)
         .await
         .unwrap();
-    let seed = *state.keys().current().signer().unwrap().seed();
+    let seed = *state
+        .keys()
+        .current()
+        .signer_at(crate::common::now())
+        .unwrap()
+        .seed();
     (seed, pepper.as_slice().try_into().unwrap())
 }
 
