@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{seal::SealError, store::StoreError};
+use crate::{seal::SealError, store::StoreError, telemetry::InternalCause};
 
 /// An OAuth error answer.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,8 @@ pub enum OAuthError {
     /// `temporarily_unavailable` (503): no signing key is active.
     #[error("temporarily_unavailable")]
     Unavailable,
-    /// 500; the cause is logged, the client sees a generic body.
+    /// 500; the cause is logged (by the service's logging layer), the client sees a
+    /// generic body.
     #[error("server_error: {0}")]
     Internal(String),
 }
@@ -121,9 +122,6 @@ pub fn no_store_headers() -> HeaderMap {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
-        }
         let mut headers = no_store_headers();
         match &self {
             Self::InvalidClient {
@@ -144,7 +142,13 @@ impl IntoResponse for OAuthError {
             error: self.code(),
             error_description: self.description(),
         };
-        (self.status(), headers, Json(body)).into_response()
+        let mut response = (self.status(), headers, Json(body)).into_response();
+        if let Self::Internal(cause) = self {
+            response
+                .extensions_mut()
+                .insert(InternalCause(cause.into()));
+        }
+        response
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod common;
 mod config;
+mod connections;
 mod endpoints;
 mod keys;
 mod lockout;
