@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod config;
 mod connections;
+mod edges;
 mod endpoints;
 mod keys;
 mod lockout;
