@@ -12,7 +12,7 @@ use tollgate_core::{Jwks, Policy, Verifier};
 
 use crate::common::{basic, expect_error, expect_token, form, http, now};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 /// `serve` and `quickstart` on free loopback ports (tests run many servers at once).
 const SERVE: [&str; 5] = [
     "serve",
@@ -57,15 +57,15 @@ pub(crate) async fn json(dir: &Path, args: &[&str]) -> Value {
 }
 
 /// A running `serve`/`quickstart` and everything it printed before listening.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     /// The admin listener.
     admin: String,
     printed: String,
 }
 
-async fn start(mut command: Command) -> Running {
+pub(crate) async fn start(mut command: Command) -> Running {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -102,7 +102,7 @@ async fn start(mut command: Command) -> Running {
 
 impl Running {
     /// SIGTERM, then the exit status and stderr.
-    async fn terminate(mut self) -> (bool, String) {
+    pub(crate) async fn terminate(mut self) -> (bool, String) {
         let pid = self.child.id().unwrap().to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])

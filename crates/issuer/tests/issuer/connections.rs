@@ -248,3 +248,64 @@ async fn connections_beyond_the_cap_wait_instead_of_failing() {
     drop(held);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_256_file_descriptors_excess_connections_wait_and_accept_does_not_spin() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let created = crate::cli::json(d, &["client", "create", "--scope", "read", "--json"]).await;
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    let mut command = tokio::process::Command::new("/bin/sh");
+    command
+        .current_dir(d)
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        // `ulimit -n` lowers the soft and the hard limit: the server cannot raise it.
+        .args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", crate::cli::BIN])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--header-read-timeout-secs",
+            "1",
+            "--idle-timeout-secs",
+            "1",
+        ]);
+    let server = crate::cli::start(command).await;
+    // More idle connections than the server has file descriptors for.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(
+            TcpStream::connect(server.base.trim_start_matches("http://"))
+                .await
+                .unwrap(),
+        );
+    }
+    let request = http()
+        .post(format!("{}/oauth/token", server.base))
+        .header("authorization", crate::common::basic(id, secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(GRANT)
+        .send();
+    let response = tokio::time::timeout(Duration::from_secs(10), request)
+        .await
+        .expect("the token request waited more than 10 s")
+        .unwrap();
+    expect_token(response).await;
+    drop(idle);
+    let (clean_exit, stderr) = server.terminate().await;
+    assert!(clean_exit, "{stderr}");
+    assert!(
+        stderr.contains("max_connections lowered from 4096 to 128"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("accept failed"), "{stderr}");
+}
