@@ -19,6 +19,10 @@
 //!   few seconds, so `tollgate keys rotate` from another process reaches running servers.
 //! - **One store trait.** [`store::Store`] hides the database; SQLite is the default, and
 //!   handlers contain no SQL.
+//! - **Bounded connections.** Our own accept loop on hyper times header reads and idle
+//!   keep-alives (trickling bytes buys nothing), caps concurrent connections below the
+//!   open-file limit (excess ones wait in the backlog) and backs off on accept errors.
+//!   Metrics live on a separate admin listener.
 //! - **Default audience.** A client with no configured audience gets tokens whose `aud`
 //!   is the issuer URL; every token carries `aud`.
 //!
