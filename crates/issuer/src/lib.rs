@@ -131,8 +131,9 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
 /// Serves [`app`] on `listener` and [`admin_app`] on `admin` (if given) until `shutdown`
 /// resolves, then drains open requests. Also runs the key-reload and pruning jobs for as
 /// long as it serves. Connections are limited by [`Settings::limits`] (see
-/// [`config::ConnectionLimits`]); each request carries its peer address as
-/// [`axum::extract::ConnectInfo`]`<SocketAddr>`.
+/// [`config::ConnectionLimits`]); the process's soft open-file limit is raised to its hard
+/// limit and `max_connections` lowered to fit below it. Each request carries its peer
+/// address as [`axum::extract::ConnectInfo`]`<SocketAddr>`.
 pub async fn run(
     listener: TcpListener,
     admin: Option<TcpListener>,
