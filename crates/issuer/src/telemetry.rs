@@ -57,7 +57,8 @@ pub(crate) async fn log_internal_errors(req: Request, next: Next) -> Response {
     response
 }
 
-/// The cause of a 500, carried from the error to [`log_internal_errors`].
+/// The cause of a 500, carried from the error to the logging middleware in a response
+/// extension (so it is logged once, inside the request span).
 #[derive(Clone, Debug)]
 pub struct InternalCause(pub std::sync::Arc<str>);
 
