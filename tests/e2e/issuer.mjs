@@ -21,25 +21,35 @@ export function tempStore(env = {}) {
   return { dir, database, env: fullEnv, cli, cliJson, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `tollgate serve` on a free loopback port; resolves once it is listening. */
+/**
+ * Starts `tollgate serve` on free loopback ports (the public and the admin listener);
+ * resolves once both are listening, with `url` and `adminUrl`.
+ */
 export async function serve(store, extraArgs = []) {
-  const child = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", ...extraArgs], {
+  const args = ["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...extraArgs];
+  const child = spawn(BIN, args, {
     env: store.env,
     cwd: store.dir,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const url = await new Promise((resolveUrl, reject) => {
+  let stdout = "";
+  const [url, adminUrl] = await new Promise((resolveUrls, reject) => {
     const timer = setTimeout(() => reject(new Error(`issuer did not start:\n${output}`)), 30_000);
     const onData = (chunk) => {
       output += chunk;
-      const match = output.match(/listening on (?:http:\/\/)?(127\.0\.0\.1:\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolveUrl(`http://${match[1]}`);
-      }
     };
-    child.stdout.on("data", onData);
+    // The addresses are the stdout lines `listening on ADDR` and `admin listening on ADDR`.
+    child.stdout.on("data", (chunk) => {
+      onData(chunk);
+      stdout += chunk;
+      const pub = stdout.match(/^listening on (127\.0\.0\.1:\d+)$/m);
+      const admin = stdout.match(/^admin listening on (127\.0\.0\.1:\d+)$/m);
+      if (pub && admin) {
+        clearTimeout(timer);
+        resolveUrls([`http://${pub[1]}`, `http://${admin[1]}`]);
+      }
+    });
     child.stderr.on("data", onData);
     child.on("exit", (code) => reject(new Error(`issuer exited with ${code}:\n${output}`)));
   });
@@ -49,7 +59,7 @@ export async function serve(store, extraArgs = []) {
       child.once("exit", done);
       child.kill("SIGTERM");
     });
-  return { url, stop, output: () => output };
+  return { url, adminUrl, stop, output: () => output };
 }
 
 /** POSTs a form to the token endpoint, with Basic credentials when `basic` is given. */

@@ -17,12 +17,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tollgate-quickstart-"));
   const env = { ...process.env };
   delete env.TOLLGATE_DATABASE_URL;
-  child = spawn(BIN, ["quickstart", "--listen", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  child = spawn(BIN, ["quickstart", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`quickstart did not start:\n${output}`)), 30_000);
     const onData = (chunk) => {
       output += chunk;
-      if (/listening on 127\.0\.0\.1:\d+/.test(output) && /curl -d /.test(output)) {
+      if (/^admin listening on 127\.0\.0\.1:\d+$/m.test(output) && /curl -d /.test(output)) {
         clearTimeout(timer);
         resolve();
       }

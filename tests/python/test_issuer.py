@@ -46,26 +46,28 @@ def issuer(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tollgate")
     env = {"PATH": os.environ.get("PATH", ""), "RUST_LOG": "warn"}
     proc = subprocess.Popen(
-        [BIN, "serve", "--listen", "127.0.0.1:0"],
+        [BIN, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    base = None
+    # stdout names both listeners: `listening on ADDR`, then `admin listening on ADDR`.
+    base = admin = None
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and admin is None:
         line = proc.stdout.readline()
         if not line:
             break
         if line.startswith("listening on "):
             base = "http://" + line.split()[-1]
-            break
-    if base is None:
+        elif line.startswith("admin listening on "):
+            admin = "http://" + line.split()[-1]
+    if base is None or admin is None:
         proc.kill()
         pytest.fail("tollgate serve did not start")
-    yield {"base": base, "dir": workdir}
+    yield {"base": base, "admin": admin, "dir": workdir}
     proc.terminate()
     assert proc.wait(timeout=20) == 0
 
@@ -167,3 +169,15 @@ def test_metadata_points_at_the_jwks(issuer):
     assert metadata["token_endpoint"] == issuer["base"] + "/oauth/token"
     jwks = requests.get(metadata["jwks_uri"], timeout=10).json()
     assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" for k in jwks["keys"])
+
+
+def test_metrics_answer_on_the_admin_listener_only(issuer):
+    public = requests.get(issuer["base"] + "/metrics", timeout=10)
+    assert public.status_code == 404
+    assert public.json()["error"] == "not_found"
+    assert public.headers["cache-control"] == "no-store"
+    admin = requests.get(issuer["admin"] + "/metrics", timeout=10)
+    assert admin.status_code == 200
+    assert "tollgate_http_request_duration_seconds" in admin.text
+    for base in (issuer["base"], issuer["admin"]):
+        assert requests.get(base + "/readyz", timeout=10).status_code == 200

@@ -280,21 +280,20 @@ pub async fn authenticate(
     if let Some(entry) = state.directory().lookup(id, source) {
         match judge(state, id, source, &entry, secret, now_ms) {
             Verdict::Locked(f) => return Err(locked(f, now_ms)),
-            Verdict::Matched(client) => return accept(state, client, source, entry.failures).await,
+            Verdict::Matched(client) => {
+                return accept(state, client, source, entry.failures, now_ms).await;
+            }
             Verdict::Mismatch => {}
         }
     }
     let (client, failures) = state.store().auth_lookup(id, source).await?;
-    if client.is_some() {
-        state.directory().record(id, source, failures);
-    }
     let entry = Entry {
         client: client.map(Arc::new),
         failures,
     };
     match judge(state, id, source, &entry, secret, now_ms) {
         Verdict::Locked(f) => Err(locked(f, now_ms)),
-        Verdict::Matched(client) => accept(state, client, source, failures).await,
+        Verdict::Matched(client) => accept(state, client, source, failures, now_ms).await,
         Verdict::Mismatch => Err(reject(state, id, source, entry.client.as_deref(), now_ms).await?),
     }
 }
@@ -304,13 +303,21 @@ async fn accept(
     client: Arc<Client>,
     source: &str,
     failures: FailureState,
+    now_ms: i64,
 ) -> Result<Arc<Client>, OAuthError> {
-    // Only write when there is something to reset: a plain success touches nothing.
+    // A plain success touches nothing. A pair with failures on record is judged again on
+    // the store's state (another replica may have locked it since the view was read),
+    // and its count reset only if it is not locked.
     if !failures.is_clean() {
-        state.store().reset_failures(&client.id, source).await?;
+        let (_, current) = state.store().auth_lookup(&client.id, source).await?;
+        if current.is_locked(now_ms) {
+            return Err(locked(current, now_ms));
+        }
         state
-            .directory()
-            .record(&client.id, source, FailureState::default());
+            .store()
+            .reset_failures(&client.id, source, now_ms)
+            .await?;
+        state.refresh_directory().await?;
     }
     Ok(client)
 }
@@ -332,7 +339,8 @@ async fn reject(
                 .store()
                 .record_failure(&c.id, source, now_ms, &policy)
                 .await?;
-            state.directory().record(&c.id, source, outcome.state());
+            // In the view before the next request of the pair is judged.
+            state.refresh_directory().await?;
             outcome
         }
         None => state.unknown_ids().record(id, source, now_ms, &policy),

@@ -56,27 +56,65 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     }
 }
 
-async fn bind(config: &Config) -> Result<TcpListener, SetupError> {
+/// The listeners `serve` and `quickstart` answer on.
+struct Listeners {
+    public: TcpListener,
+    admin: Option<TcpListener>,
+}
+
+/// Checks that the configuration can serve (an explicit issuer off loopback), then binds
+/// the public and admin listeners — all before any store is opened or created.
+async fn bind(config: &Config) -> Result<Listeners, SetupError> {
     let addr = config.listen_addr()?;
+    // The bound address differs from the configured one only in its port.
+    config.settings(addr)?;
+    let admin_addr = config.admin_addr()?;
+    let public = bind_one(addr).await?;
+    let admin = match admin_addr {
+        Some(addr) => Some(bind_one(addr).await?),
+        None => None,
+    };
+    Ok(Listeners { public, admin })
+}
+
+async fn bind_one(addr: SocketAddr) -> Result<TcpListener, SetupError> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
 }
 
-/// Announces the bound address on stdout (for scripts and test harnesses) and in the log.
-fn announce(addr: SocketAddr) {
+/// Announces the bound addresses on stdout (for scripts and test harnesses) and in the
+/// log: `listening on ADDR`, then `admin listening on ADDR` if the admin listener is on.
+fn announce(listeners: &Listeners) -> Result<(), SetupError> {
+    let addr = listeners.public.local_addr()?;
     println!("listening on {addr}");
-    let _ = std::io::stdout().flush();
     tracing::info!("listening on {addr}");
+    if let Some(admin) = &listeners.admin {
+        let addr = admin.local_addr()?;
+        println!("admin listening on {addr}");
+        tracing::info!("admin (metrics, health) listening on {addr}");
+    }
+    let _ = std::io::stdout().flush();
+    Ok(())
+}
+
+async fn serve_on(listeners: Listeners, state: AppState) -> Result<(), CommandError> {
+    announce(&listeners)?;
+    crate::run(
+        listeners.public,
+        listeners.admin,
+        state,
+        crate::shutdown_signal(),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn serve(config: &Config) -> Result<(), CommandError> {
-    let listener = bind(config).await?;
-    let addr = listener.local_addr()?;
+    let listeners = bind(config).await?;
+    let addr = listeners.public.local_addr()?;
     let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
-    announce(addr);
-    crate::run(listener, state, crate::shutdown_signal()).await?;
-    Ok(())
+    serve_on(listeners, state).await
 }
 
 async fn quickstart(config: &Config) -> Result<(), CommandError> {
@@ -88,8 +126,8 @@ async fn quickstart(config: &Config) -> Result<(), CommandError> {
         .into());
     }
     // Bind before creating anything, so a busy port leaves no half-made store behind.
-    let listener = bind(config).await?;
-    let addr = listener.local_addr()?;
+    let listeners = bind(config).await?;
+    let addr = listeners.public.local_addr()?;
     let (state, source) = open_bound(config, Access::Serve, Some(addr)).await?;
     let mut spec = ClientSpec::new(["demo:read", "demo:write"]);
     spec.id = Some(DEMO_CLIENT_ID.into());
@@ -119,9 +157,7 @@ async fn quickstart(config: &Config) -> Result<(), CommandError> {
          \nGet a token (form parameters):\n  curl -d grant_type=client_credentials -d client_id={id} -d client_secret={secret} {base}/oauth/token\n\
          \nPublic keys for a Worker: `tollgate jwks > jwks.json` (or GET {base}/.well-known/jwks.json)\n"
     );
-    announce(addr);
-    crate::run(listener, state, crate::shutdown_signal()).await?;
-    Ok(())
+    serve_on(listeners, state).await
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {

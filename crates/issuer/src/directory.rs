@@ -3,8 +3,11 @@
 //!
 //! Every server polls the store's change marks ([`POLL_EVERY`]): a client change
 //! reloads the clients, a failure change fetches the states written since the last one
-//! it saw. Changes made through this process's [`AppState`](crate::AppState) are applied
-//! at once; those of the CLI or another replica within [`POLL_EVERY`] plus one reload.
+//! it saw. Only [`Directory::sync`] writes the view, one sync at a time and in the
+//! store's order, so the view never steps back to an older state. This process syncs
+//! right after each of its own writes (a failure, a reset, an admin change), so those
+//! are in the view before the next request of the pair is judged; changes by the CLI or
+//! another replica arrive within [`POLL_EVERY`] plus one reload.
 //! The view is trusted only while fresh: when polling fails for [`MAX_AGE`] (the
 //! database is away), lookups return `None` and callers go to the store, so an outage
 //! is an outage and not a stale grant. The failure map holds at most
@@ -16,6 +19,8 @@ use std::{
     sync::{Arc, Mutex, PoisonError, RwLock},
     time::{Duration, Instant},
 };
+
+use tokio::sync::Mutex as AsyncMutex;
 
 use crate::{
     lockout::FailureState,
@@ -73,7 +78,8 @@ impl Failures {
 pub struct Directory {
     clients: RwLock<Arc<HashMap<String, Arc<Client>>>>,
     failures: Mutex<Failures>,
-    marks: Mutex<ChangeMarks>,
+    /// The marks applied so far; held for the whole of a sync, so syncs run one at a time.
+    marks: AsyncMutex<ChangeMarks>,
     synced: Mutex<Option<Instant>>,
 }
 
@@ -92,7 +98,7 @@ impl Directory {
         let directory = Self {
             clients: RwLock::default(),
             failures: Mutex::default(),
-            marks: Mutex::new(ChangeMarks {
+            marks: AsyncMutex::new(ChangeMarks {
                 clients: -1,
                 failures: 0,
             }),
@@ -122,33 +128,27 @@ impl Directory {
         })
     }
 
-    /// Applies a failure state this process just wrote (or read from the store).
-    pub fn record(&self, client_id: &str, source: &str, state: FailureState) {
-        lock(&self.failures).set(client_id, source, state);
-    }
-
-    /// One poll: reloads what changed since the last one.
+    /// One poll: reloads what changed since the last one. Each row is fetched with its
+    /// current state, so applying pages in sequence order leaves every pair at its
+    /// latest state.
     pub async fn sync(&self, store: &dyn Store) -> StoreResult<()> {
+        let mut seen = self.marks.lock().await;
         let marks = store.change_marks().await?;
-        let seen = *lock(&self.marks);
         if marks.clients != seen.clients {
             self.reload_clients(store).await?;
+            seen.clients = marks.clients;
         }
-        let mut after = seen.failures;
-        while after < marks.failures {
-            let page = store.failures_since(after, PAGE).await?;
+        while seen.failures < marks.failures {
+            let page = store.failures_since(seen.failures, PAGE).await?;
             let Some(last) = page.last().map(|c| c.seq) else {
                 break;
             };
+            let mut failures = lock(&self.failures);
             for change in &page {
-                self.record(&change.client_id, &change.source, change.state);
+                failures.set(&change.client_id, &change.source, change.state);
             }
-            after = last;
+            seen.failures = last;
         }
-        *lock(&self.marks) = ChangeMarks {
-            clients: marks.clients,
-            failures: after.max(seen.failures),
-        };
         *lock(&self.synced) = Some(Instant::now());
         Ok(())
     }

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{seal::SealError, store::StoreError};
+use crate::{seal::SealError, store::StoreError, telemetry::InternalCause};
 
 /// An OAuth error answer.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,8 @@ pub enum OAuthError {
     /// `temporarily_unavailable` (503, `Retry-After`): the database cannot be reached.
     #[error("temporarily_unavailable: {0}")]
     StoreUnavailable(String),
-    /// 500; the cause is logged, the client sees a generic body.
+    /// 500; the cause is logged (by the service's logging layer), the client sees a
+    /// generic body.
     #[error("server_error: {0}")]
     Internal(String),
 }
@@ -125,9 +126,6 @@ pub fn no_store_headers() -> HeaderMap {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
-        }
         let mut headers = no_store_headers();
         match &self {
             Self::InvalidClient {
@@ -142,8 +140,8 @@ impl IntoResponse for OAuthError {
             Self::Locked { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
-            Self::StoreUnavailable(cause) => {
-                tracing::warn!(error = %cause, "store unavailable");
+            // Not logged per request: the store poll reports the outage once.
+            Self::StoreUnavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(STORE_RETRY_AFTER));
             }
             _ => {}
@@ -152,7 +150,13 @@ impl IntoResponse for OAuthError {
             error: self.code(),
             error_description: self.description(),
         };
-        (self.status(), headers, Json(body)).into_response()
+        let mut response = (self.status(), headers, Json(body)).into_response();
+        if let Self::Internal(cause) = self {
+            response
+                .extensions_mut()
+                .insert(InternalCause(cause.into()));
+        }
+        response
     }
 }
 

@@ -1,5 +1,8 @@
 //! The RFC 6749 request body: `application/x-www-form-urlencoded` only, at most 16 KiB,
-//! each parameter at most once.
+//! at most [`MAX_PARAMETERS`] parameters, each at most once.
+//!
+//! Parsing is linear in the body: one decoding pass that stops at the first parameter
+//! beyond the cap, then one sort of at most 64 names to find repeats.
 
 use axum::{
     body::Bytes,
@@ -11,6 +14,10 @@ use crate::error::OAuthError;
 
 /// Parameters RFC 8707 lets a client repeat.
 const REPEATABLE: [&str; 1] = ["resource"];
+
+/// Most parameters a body may hold (empty ones included); a token request needs at most
+/// a handful, plus repeated `resource`s.
+pub const MAX_PARAMETERS: usize = 64;
 
 /// A parsed OAuth form body.
 #[derive(Clone, Default)]
@@ -28,22 +35,27 @@ impl std::fmt::Debug for OAuthForm {
 }
 
 impl OAuthForm {
-    /// Parses a body, refusing repeated parameters. Empty values count as absent (RFC 6749
-    /// §3.2) but still count as given for the repetition check.
+    /// Parses a body, refusing repeated parameters and more than [`MAX_PARAMETERS`].
+    /// Empty values count as absent (RFC 6749 §3.2) but still count as given for the
+    /// repetition check and the cap.
     pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
-        let mut seen: Vec<String> = Vec::new();
         let mut pairs = Vec::new();
         for (name, value) in form_urlencoded::parse(body) {
-            if !REPEATABLE.contains(&name.as_ref()) {
-                if seen.iter().any(|s| *s == name) {
-                    return Err(OAuthError::InvalidRequest("a parameter is repeated"));
-                }
-                seen.push(name.to_string());
+            if pairs.len() == MAX_PARAMETERS {
+                return Err(OAuthError::InvalidRequest("too many parameters"));
             }
-            if !value.is_empty() {
-                pairs.push((name.into_owned(), value.into_owned()));
-            }
+            pairs.push((name.into_owned(), value.into_owned()));
         }
+        let mut names: Vec<&str> = pairs
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .filter(|name| !REPEATABLE.contains(name))
+            .collect();
+        names.sort_unstable();
+        if names.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(OAuthError::InvalidRequest("a parameter is repeated"));
+        }
+        pairs.retain(|(_, value)| !value.is_empty());
         Ok(Self { pairs })
     }
 
@@ -109,5 +121,40 @@ mod tests {
         assert_eq!(form.all("resource").collect::<Vec<_>>(), ["x", "y"]);
         assert_eq!(form.get("scope"), None);
         assert_eq!(form.get("b"), Some("+ "));
+    }
+
+    #[test]
+    fn at_most_64_parameters() {
+        let body = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}="))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert!(OAuthForm::parse(body(MAX_PARAMETERS).as_bytes()).is_ok());
+        let refused = OAuthForm::parse(body(MAX_PARAMETERS + 1).as_bytes());
+        assert!(matches!(
+            refused,
+            Err(OAuthError::InvalidRequest("too many parameters"))
+        ));
+        let resources = vec!["resource=x"; MAX_PARAMETERS + 1].join("&");
+        assert!(OAuthForm::parse(resources.as_bytes()).is_err());
+        // Separators alone are no parameters.
+        assert!(OAuthForm::parse("&".repeat(16 * 1024).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn repeats_are_found_among_many_names() {
+        let mut names: Vec<String> = (0..63).map(|i| format!("{}{i}", "n".repeat(200))).collect();
+        names.push(names[17].clone());
+        let body = names
+            .iter()
+            .map(|n| format!("{n}=v"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(matches!(
+            OAuthForm::parse(body.as_bytes()),
+            Err(OAuthError::InvalidRequest("a parameter is repeated"))
+        ));
     }
 }

@@ -22,6 +22,10 @@
 //!   few seconds, so `tollgate keys rotate` from another process reaches running servers.
 //! - **One store trait.** [`store::Store`] hides the database; SQLite is the default, and
 //!   handlers contain no SQL.
+//! - **Bounded connections.** Our own accept loop on hyper times header reads and idle
+//!   keep-alives (trickling bytes buys nothing), caps concurrent connections below the
+//!   open-file limit (excess ones wait in the backlog) and backs off on accept errors.
+//!   Metrics live on a separate admin listener.
 //! - **Default audience.** A client with no configured audience gets tokens whose `aud`
 //!   is the issuer URL; every token carries `aud`.
 //!
@@ -41,6 +45,7 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = Arc::new(SqliteStore::open("sqlite://tollgate.db").await?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let issuer = format!("http://{}", listener.local_addr()?);
 //! let state = AppState::new(store, Settings::new(issuer), None).await?;
 //!
@@ -49,8 +54,8 @@
 //! let created = admin::create_client(&state, spec).await?;
 //! println!("{} {}", created.client.client_id, created.client_secret.as_str());
 //!
-//! // Serve until Ctrl-C or SIGTERM.
-//! tollgate_issuer::run(listener, state, tollgate_issuer::shutdown_signal()).await?;
+//! // Serve (metrics on the admin listener) until Ctrl-C or SIGTERM.
+//! tollgate_issuer::run(listener, Some(admin), state, tollgate_issuer::shutdown_signal()).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -62,6 +67,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod directory;
+pub mod edges;
 pub mod error;
 pub mod form;
 pub mod keys;
@@ -70,15 +76,16 @@ pub mod metrics;
 mod routes;
 pub mod seal;
 pub mod secrets;
+mod server;
 pub mod source;
 mod state;
 pub mod store;
 pub mod telemetry;
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
 use axum::{Router, http::StatusCode, middleware};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -86,43 +93,81 @@ use tower_http::{
 
 pub use crate::{config::Settings, error::OAuthError, state::AppState};
 
-/// How long one request may take before it is answered with 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections the admin listener serves at once (it is for scrapers and probes).
+const ADMIN_MAX_CONNECTIONS: usize = 64;
 
-/// The HTTP service: every route, with request ids, tracing, metrics and a timeout.
+/// The public HTTP service: the OAuth endpoints, the JWKS and metadata, `/healthz` and
+/// `/readyz`.
 pub fn app(state: AppState) -> Router {
-    routes::router(&state)
+    layered(routes::router(&state), state)
+}
+
+/// The admin service: `/metrics`, `/healthz` and `/readyz`.
+pub fn admin_app(state: AppState) -> Router {
+    layered(routes::admin_router(), state)
+}
+
+/// The layers every answer passes, innermost first: the request timeout (408), the
+/// header limits (431), JSON bodies for edge statuses, metrics, internal-error logging,
+/// tracing, and the request id — so a 408 or a 404 is timed, traced and carries an id.
+fn layered(router: Router<AppState>, state: AppState) -> Router {
+    let timeout = state.settings().limits.request_timeout;
+    router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn(edges::header_limits))
+        .layer(middleware::from_fn(edges::json_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
+        .layer(middleware::from_fn(telemetry::log_internal_errors))
         .layer(telemetry::trace_layer())
         .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(
             telemetry::REQUEST_ID.clone(),
             MakeRequestUuid,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(middleware::map_request(telemetry::drop_invalid_request_id))
         .with_state(state)
 }
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then drains open requests.
-/// Also runs the key-reload and pruning jobs for as long as it serves.
+/// Serves [`app`] on `listener` and [`admin_app`] on `admin` (if given) until `shutdown`
+/// resolves, then drains open requests. Also runs the key-reload and pruning jobs for as
+/// long as it serves. Connections are limited by [`Settings::limits`] (see
+/// [`config::ConnectionLimits`]); the process's soft open-file limit is raised to its hard
+/// limit and `max_connections` lowered to fit below it. Each request carries its peer
+/// address as [`axum::extract::ConnectInfo`]`<SocketAddr>`.
 pub async fn run(
     listener: TcpListener,
+    admin: Option<TcpListener>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = server::fit_to_fd_limit(state.settings().limits);
+    let (stop, stopped) = watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
     let jobs = state.spawn_background();
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let public = server::serve(listener, app(state.clone()), limits, stopped.clone());
+    match admin {
+        Some(admin) => {
+            let admin_limits = config::ConnectionLimits {
+                max_connections: ADMIN_MAX_CONNECTIONS.min(limits.max_connections),
+                ..limits
+            };
+            let admin = server::serve(admin, admin_app(state), admin_limits, stopped);
+            tokio::join!(public, admin);
+        }
+        None => public.await,
+    }
+    signal.abort();
     jobs.abort();
-    served
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -2,11 +2,18 @@
 //!
 //! Spans carry the method, the path (never the query string) and the request id. No
 //! header and no body is ever recorded, so secrets, tokens and `Authorization` values
-//! cannot reach the logs.
+//! cannot reach the logs. An incoming `X-Request-Id` is kept only if it is at most 64
+//! characters of `[A-Za-z0-9._-]` (it is echoed and logged: no log-line forgery, no
+//! unbounded lines); otherwise a new one is made.
 
 use std::io::IsTerminal as _;
 
-use axum::{extract::Request, http::HeaderName};
+use axum::{
+    extract::Request,
+    http::{HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
 use tower_http::{
     classify::{ServerErrorsAsFailures, SharedClassifier},
     trace::{DefaultOnResponse, TraceLayer},
@@ -16,6 +23,44 @@ use tracing_subscriber::EnvFilter;
 
 /// The header carrying the request id (set if absent, echoed on the response).
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest accepted incoming request id.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether an incoming request id may be kept: 1–64 characters of `[A-Za-z0-9._-]`.
+pub fn valid_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Request mapper: drops an incoming request id that is not [`valid_request_id`] (or
+/// that is given twice), so the id layer makes a fresh one.
+pub(crate) async fn drop_invalid_request_id(mut req: Request) -> Request {
+    let mut values = req.headers().get_all(&REQUEST_ID).iter();
+    let keep = matches!((values.next(), values.next()), (Some(v), None) if valid_request_id(v));
+    if !keep {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+/// Middleware: logs the cause of an internal error (inside the request's span, so with
+/// its request id). Handlers' errors leave the cause in the response's extensions.
+pub(crate) async fn log_internal_errors(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if let Some(cause) = response.extensions_mut().remove::<InternalCause>() {
+        tracing::error!(error = %cause.0, "request failed");
+    }
+    response
+}
+
+/// The cause of a 500, carried from the error to the logging middleware in a response
+/// extension (so it is logged once, inside the request span).
+#[derive(Clone, Debug)]
+pub struct InternalCause(pub std::sync::Arc<str>);
 
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), text or JSON to
 /// stderr. A second call is a no-op.

@@ -139,7 +139,7 @@ pub const HEADER_READ_TIMEOUT_SECS: Numeric = Numeric {
     default: 5,
     min: 1,
     max: 300,
-    doc: "Seconds a connection may take to send a request's headers",
+    doc: "Seconds a connection may take to send a request's headers, from the accept or the first byte after an idle spell; trickling bytes does not extend it",
 };
 
 /// Time to receive a body and answer.
@@ -161,7 +161,7 @@ pub const IDLE_TIMEOUT_SECS: Numeric = Numeric {
     default: 30,
     min: 1,
     max: 3600,
-    doc: "Seconds an idle keep-alive connection stays open",
+    doc: "Seconds a keep-alive connection may stay idle between requests",
 };
 
 /// Open connections at once.

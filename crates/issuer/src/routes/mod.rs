@@ -25,5 +25,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(jwks::routes())
         .merge(metadata::routes())
         .merge(health::routes())
+}
+
+/// The admin listener's routes: metrics and health.
+pub(crate) fn admin_router() -> Router<AppState> {
+    Router::new()
         .merge(metrics::routes())
+        .merge(health::routes())
 }

@@ -308,9 +308,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now_ms: i64,
         policy: &LockoutPolicy,
     ) -> StoreResult<FailureOutcome>;
-    /// Clears the failure count of (`id`, `source`) after a success (callers only call
-    /// it when the state they read was not clean, so a plain success writes nothing).
-    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()>;
+    /// Clears the failure count of (`id`, `source`) after a success, unless the pair is
+    /// locked at `now_ms` (callers only call it when the state they read was not clean,
+    /// so a plain success writes nothing).
+    async fn reset_failures(&self, id: &str, source: &str, now_ms: i64) -> StoreResult<()>;
     /// Forgets the failure state of `id` for one source or all, ending any lockout
     /// (operator action, secret rotation, re-enabling).
     async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()>;

@@ -130,7 +130,13 @@ async fn serve_refuses_store_and_key_files_other_users_can_read() {
     let chmod = |file: &str, mode: u32| {
         std::fs::set_permissions(d.join(file), std::fs::Permissions::from_mode(mode)).unwrap();
     };
-    let serve_args = ["serve", "--listen", "127.0.0.1:0"];
+    let serve_args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ];
     chmod("tollgate.db", 0o644);
     let stderr = refused(d, &serve_args).await;
     assert!(
@@ -176,7 +182,17 @@ async fn public_commands_need_no_master_key_and_the_others_refuse_without_it() {
         );
     }
     // A sealed store's serve does not make up a new key either.
-    let stderr = refused(d, &["serve", "--listen", "127.0.0.1:0"]).await;
+    let stderr = refused(
+        d,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
+    )
+    .await;
     assert!(stderr.contains("the store is sealed"), "{stderr}");
     assert!(!d.join("tollgate.key").exists());
 
@@ -265,7 +281,13 @@ async fn a_master_key_from_the_environment_is_used_as_given_and_checked_first() 
     let key = MasterKey::generate();
     let mut command = tollgate(d);
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
         .env("TOLLGATE_MASTER_KEY", key.to_base64().as_str());
     let server = crate::cli::start(command).await;
     let jwks = http().get(format!("{}/.well-known/jwks.json", server.base));

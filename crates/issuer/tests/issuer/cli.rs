@@ -12,7 +12,22 @@ use tollgate_core::{Jwks, Policy, Verifier};
 
 use crate::common::{basic, expect_error, expect_token, form, http, now};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+/// `serve` and `quickstart` on free loopback ports (tests run many servers at once).
+const SERVE: [&str; 5] = [
+    "serve",
+    "--listen",
+    "127.0.0.1:0",
+    "--admin-listen",
+    "127.0.0.1:0",
+];
+const QUICKSTART: [&str; 5] = [
+    "quickstart",
+    "--listen",
+    "127.0.0.1:0",
+    "--admin-listen",
+    "127.0.0.1:0",
+];
 
 /// The binary in `dir`, with a clean environment.
 pub(crate) fn tollgate(dir: &Path) -> Command {
@@ -45,6 +60,8 @@ pub(crate) async fn json(dir: &Path, args: &[&str]) -> Value {
 pub(crate) struct Running {
     child: Child,
     pub(crate) base: String,
+    /// The admin listener.
+    admin: String,
     printed: String,
 }
 
@@ -52,7 +69,13 @@ pub(crate) struct Running {
 pub(crate) async fn serve(dir: &Path, args: &[&str]) -> Running {
     let mut command = tollgate(dir);
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
         .args(args);
     start(command).await
 }
@@ -77,22 +100,29 @@ pub(crate) async fn start(mut command: Command) -> Running {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = String::new();
+    // Servers here always run an admin listener on a free port (`--admin-listen
+    // 127.0.0.1:0`): `admin listening on` follows `listening on`.
     let wait = async {
+        let mut base = None;
         while let Some(line) = lines.next_line().await.unwrap() {
             printed.push_str(&line);
             printed.push('\n');
             if let Some(addr) = line.strip_prefix("listening on ") {
-                return format!("http://{addr}");
+                base = Some(format!("http://{addr}"));
+            } else if let Some(addr) = line.strip_prefix("admin listening on ") {
+                return base.zip(Some(format!("http://{addr}")));
             }
         }
-        panic!("exited before listening: {printed}");
+        None
     };
-    let base = tokio::time::timeout(Duration::from_secs(30), wait)
+    let (base, admin) = tokio::time::timeout(Duration::from_secs(30), wait)
         .await
-        .unwrap();
+        .unwrap()
+        .unwrap_or_else(|| panic!("exited before listening: {printed}"));
     Running {
         child,
         base,
+        admin,
         printed,
     }
 }
@@ -266,7 +296,7 @@ async fn serve_issues_tokens_picks_up_rotations_and_stops_on_sigterm() {
     );
     let mut command = tollgate(d);
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(SERVE)
         .env("TOLLGATE_KEY_RELOAD_SECS", "1")
         .env(
             "TOLLGATE_TOKEN_PATHS",
@@ -342,6 +372,31 @@ async fn serve_issues_tokens_picks_up_rotations_and_stops_on_sigterm() {
     }
     assert!(published, "the new key never appeared in the served JWKS");
 
+    // Metrics answer on the admin listener only; health on both.
+    let metrics = http()
+        .get(format!("{}/metrics", server.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("tollgate_tokens_issued_total")
+    );
+    let public = http()
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    for base in [&server.base, &server.admin] {
+        let health = http().get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(health.status(), 200, "{base}");
+    }
+
     let (clean_exit, stderr) = server.terminate().await;
     assert!(
         clean_exit,
@@ -360,7 +415,7 @@ async fn quickstart_serves_a_demo_client_and_refuses_an_existing_store() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let mut command = tollgate(d);
-    command.args(["quickstart", "--listen", "127.0.0.1:0"]);
+    command.args(QUICKSTART);
     let server = start(command).await;
     let printed = &server.printed;
     let secret = printed
@@ -399,7 +454,34 @@ async fn quickstart_serves_a_demo_client_and_refuses_an_existing_store() {
     let (clean_exit, _) = server.terminate().await;
     assert!(clean_exit);
 
-    let again = run(d, &["quickstart", "--listen", "127.0.0.1:0"]).await;
+    let again = run(d, &QUICKSTART).await;
     assert!(!again.0);
     assert!(again.2.contains("already exists"), "{}", again.2);
+}
+
+#[tokio::test]
+async fn serve_and_quickstart_refuse_a_public_address_without_an_issuer_before_binding() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // A documentation address (RFC 5737): binding it would fail anyway, so the check
+    // must come first for the message to name the issuer.
+    for command in ["serve", "quickstart"] {
+        let (ok, _, stderr) = run(
+            d,
+            &[
+                command,
+                "--listen",
+                "192.0.2.1:8080",
+                "--admin-listen",
+                "off",
+            ],
+        )
+        .await;
+        assert!(!ok, "{command} started");
+        assert!(stderr.contains("--issuer"), "{command}: {stderr}");
+        assert!(
+            !d.join("tollgate.db").exists(),
+            "{command} created a store before refusing"
+        );
+    }
 }

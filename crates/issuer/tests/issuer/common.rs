@@ -30,6 +30,8 @@ use tollgate_issuer::{
 /// A running issuer.
 pub(crate) struct Server {
     pub(crate) base: String,
+    /// The admin listener (`/metrics`, health).
+    pub(crate) admin_base: String,
     pub(crate) state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
@@ -74,17 +76,26 @@ impl Server {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin_base = format!("http://{}", admin.local_addr().unwrap());
         let mut settings = Settings::new(base.clone());
         (setup.settings)(&mut settings);
         let state = AppState::with_clock(store, settings, setup.master, setup.clock)
             .await
             .expect("state");
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(tollgate_issuer::run(listener, state.clone(), async {
+        let shutdown = async {
             let _ = rx.await;
-        }));
+        };
+        let handle = tokio::spawn(tollgate_issuer::run(
+            listener,
+            Some(admin),
+            state.clone(),
+            shutdown,
+        ));
         Self {
             base,
+            admin_base,
             state,
             shutdown: Some(tx),
             handle: Some(handle),
@@ -338,8 +349,8 @@ impl Store for CountingStore {
             .record_failure(id, source, now_ms, policy)
             .await
     }
-    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()> {
-        self.write().reset_failures(id, source).await
+    async fn reset_failures(&self, id: &str, source: &str, now_ms: i64) -> StoreResult<()> {
+        self.write().reset_failures(id, source, now_ms).await
     }
     async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()> {
         self.write().clear_failures(id, source).await

@@ -188,9 +188,11 @@ async fn health_readiness_and_metrics() {
     let dir = TempDir::new().unwrap();
     let server = Server::start(&dir).await;
     let (id, secret) = server.default_client().await;
-    for path in ["/healthz", "/readyz"] {
-        let response = http().get(server.url(path)).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
+    for base in [&server.base, &server.admin_base] {
+        for path in ["/healthz", "/readyz"] {
+            let response = http().get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{base}{path}");
+        }
     }
     expect_token(server.token_basic(&id, &secret, GRANT).await).await;
     expect_error(
@@ -200,7 +202,14 @@ async fn health_readiness_and_metrics() {
     )
     .await;
 
-    let response = http().get(server.url("/metrics")).send().await.unwrap();
+    // Metrics only on the admin listener.
+    let public = http().get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    let response = http()
+        .get(format!("{}/metrics", server.admin_base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     for needle in [

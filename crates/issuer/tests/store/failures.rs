@@ -123,7 +123,7 @@ pub(crate) async fn reset_clear_and_prune(store: Arc<dyn Store>) {
     for source in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
         store.record_failure("a", source, 1_000, &p).await.unwrap();
     }
-    store.reset_failures("a", "192.0.2.1").await.unwrap();
+    store.reset_failures("a", "192.0.2.1", 1_000).await.unwrap();
     assert!(state(store.as_ref(), "a", "192.0.2.1").await.is_clean());
     store.clear_failures("a", Some("192.0.2.2")).await.unwrap();
     assert_eq!(store.failures("a").await.unwrap().len(), 1);
@@ -137,6 +137,21 @@ pub(crate) async fn reset_clear_and_prune(store: Arc<dyn Store>) {
     store.clear_failures("a", None).await.unwrap();
     assert!(store.failures("a").await.unwrap().is_empty());
     store.compact().await.unwrap();
+}
+
+pub(crate) async fn a_reset_never_lifts_a_lock(store: Arc<dyn Store>) {
+    store.create_client(&client("a", 1)).await.unwrap();
+    let p = policy(1);
+    let locked = store.record_failure("a", SOURCE, 1_000, &p).await.unwrap();
+    let until = locked.state().locked_until_ms;
+    store.reset_failures("a", SOURCE, until - 1).await.unwrap();
+    assert!(
+        state(store.as_ref(), "a", SOURCE)
+            .await
+            .is_locked(until - 1)
+    );
+    store.reset_failures("a", SOURCE, until).await.unwrap();
+    assert!(state(store.as_ref(), "a", SOURCE).await.is_clean());
 }
 
 pub(crate) async fn every_client_and_failure_change_moves_a_mark(store: Arc<dyn Store>) {

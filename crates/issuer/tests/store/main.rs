@@ -48,6 +48,7 @@ conformance!(
     failures::lockouts_double_up_to_the_cap,
     failures::unknown_ids_get_no_rows,
     failures::reset_clear_and_prune,
+    failures::a_reset_never_lifts_a_lock,
     failures::every_client_and_failure_change_moves_a_mark,
     tokens::refresh_tokens_are_single_use_under_concurrency,
     tokens::refresh_families_are_capped_oldest_first,

@@ -162,8 +162,8 @@ impl Store for PgStore {
         .await
     }
 
-    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()> {
-        self.bounded(clients::reset_failures(&self.pool, id, source))
+    async fn reset_failures(&self, id: &str, source: &str, now_ms: i64) -> StoreResult<()> {
+        self.bounded(clients::reset_failures(&self.pool, id, source, now_ms))
             .await
     }
 

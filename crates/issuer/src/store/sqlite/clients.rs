@@ -234,8 +234,13 @@ async fn next_failure_seq(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Store
     Ok(row.try_get("value")?)
 }
 
-pub(super) async fn reset_failures(pool: &SqlitePool, id: &str, source: &str) -> StoreResult<()> {
-    clear_failures(pool, id, Some(source)).await
+pub(super) async fn reset_failures(
+    pool: &SqlitePool,
+    id: &str,
+    source: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    clean(pool, id, Some(source), Some(now_ms)).await
 }
 
 pub(super) async fn clear_failures(
@@ -243,18 +248,31 @@ pub(super) async fn clear_failures(
     id: &str,
     source: Option<&str>,
 ) -> StoreResult<()> {
-    // A clean state with a new sequence number, not a delete: servers that hold the old
-    // state in memory must see that it ended.
+    clean(pool, id, source, None).await
+}
+
+/// Writes a clean state with a new sequence number (not a delete: servers that hold the
+/// old state in memory must see that it ended). With `unlocked_at`, only states not
+/// locked at that time are cleaned: a success judged on an older view must not lift a
+/// lock another replica just set.
+async fn clean(
+    pool: &SqlitePool,
+    id: &str,
+    source: Option<&str>,
+    unlocked_at: Option<i64>,
+) -> StoreResult<()> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let seq = next_failure_seq(&mut tx).await?;
     sqlx::query(
         "UPDATE auth_failures SET failed_count = 0, lockouts = 0, locked_until_ms = 0, seq = ?3 \
          WHERE client_id = ?1 AND (?2 IS NULL OR source = ?2) \
+         AND (?4 IS NULL OR locked_until_ms <= ?4) \
          AND (failed_count > 0 OR lockouts > 0 OR locked_until_ms > 0)",
     )
     .bind(id)
     .bind(source)
     .bind(seq)
+    .bind(unlocked_at)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

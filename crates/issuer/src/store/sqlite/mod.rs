@@ -209,8 +209,8 @@ impl Store for SqliteStore {
         clients::record_failure(&self.pool, id, source, now_ms, policy).await
     }
 
-    async fn reset_failures(&self, id: &str, source: &str) -> StoreResult<()> {
-        clients::reset_failures(&self.pool, id, source).await
+    async fn reset_failures(&self, id: &str, source: &str, now_ms: i64) -> StoreResult<()> {
+        clients::reset_failures(&self.pool, id, source, now_ms).await
     }
 
     async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()> {
