@@ -131,8 +131,8 @@ impl ClientView {
     }
 }
 
-/// A new client and its secret, shown once.
-#[derive(Clone, Debug, Serialize)]
+/// A new client and its secret, shown once (left out of `Debug`).
+#[derive(Clone, Serialize)]
 pub struct CreatedClient {
     /// The client.
     #[serde(flatten)]
@@ -141,8 +141,8 @@ pub struct CreatedClient {
     pub client_secret: String,
 }
 
-/// A rotated secret.
-#[derive(Clone, Debug, Serialize)]
+/// A rotated secret (left out of `Debug`).
+#[derive(Clone, Serialize)]
 pub struct RotatedSecret {
     /// Client id.
     pub client_id: String,
@@ -150,6 +150,26 @@ pub struct RotatedSecret {
     pub client_secret: String,
     /// Until when the old secret still works (absent without `--grace`).
     pub previous_secret_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("client_id", &self.client_id)
+            .field(
+                "previous_secret_expires_at",
+                &self.previous_secret_expires_at,
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 fn invalid(message: impl Into<String>) -> AdminError {

@@ -305,9 +305,11 @@ async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<(), Se
         let key = decode(None, &row)?;
         let private_key = master.seal(&key_context(&row.kid), key.seed().as_slice());
         let sealed = StoredKey {
+            kid: row.kid.clone(),
             private_key,
             protection: seal::SEALED.to_string(),
-            ..row.clone()
+            created_at: row.created_at,
+            activate_at: row.activate_at,
         };
         store
             .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)
