@@ -1,4 +1,4 @@
-//! RFC 6819 §4.3.2 / §5.1.4.2.2: the token endpoint does not tell, by its answer or its
+//! RFC 6819 §4.3.5 (online guessing): the token endpoint does not tell, by its answer or its
 //! time, a disabled client from a known client with a wrong secret.
 //!
 //! A real `tollgate serve` process on 127.0.0.1 with a real SQLite file. Requests of the
