@@ -142,18 +142,22 @@ pub fn bearer(data: &[u8]) {
 
 /// A token signed from the input, mutated, then judged by three verifiers that must agree.
 pub fn differential(fx: &Fixture, data: &[u8]) {
-    let Some(token) = Case::read(data).map(|case| case.token(fx)) else {
-        return;
-    };
+    let _ = differential_verdict(fx, data);
+}
+
+/// [`differential`], returning the agreed signature verdict (`None`: the token was refused
+/// before its signature) and whether jwt-compact gave one too.
+pub fn differential_verdict(fx: &Fixture, data: &[u8]) -> Option<(bool, bool)> {
+    let token = Case::read(data)?.token(fx);
     // Only structurally valid tokens (ours reached the signature) are compared.
-    let Some(ours) = verdict(fx, &token) else {
-        return;
-    };
+    let ours = verdict(fx, &token)?;
     let raw = raw_verdict(fx, &token);
     assert_eq!(Some(ours), raw, "ours vs verify_strict on {token}");
-    if let Some(reference) = jwt_compact_verdict(fx, &token) {
+    let reference = jwt_compact_verdict(fx, &token);
+    if let Some(reference) = reference {
         assert_eq!(ours, reference, "ours vs jwt-compact on {token}");
     }
+    Some((ours, reference.is_some()))
 }
 
 /// Our verdict, and a check that an accepted signature is one `verify_strict` accepts.

@@ -68,4 +68,13 @@ fn rfc6750_bearer_corpus_yields_b64tokens_only() {
 fn differential_corpus_agrees_with_jwt_compact_and_verify_strict() {
     let fx = Fixture::new();
     replay("differential", |data| verifier::differential(&fx, data));
+    // The corpus exercises both verdicts, each also judged by jwt-compact.
+    let verdicts: Vec<_> = corpus("differential")
+        .iter()
+        .filter_map(|(_, data)| verifier::differential_verdict(&fx, data))
+        .collect();
+    for accepted in [true, false] {
+        let judged = verdicts.iter().filter(|&&v| v == (accepted, true)).count();
+        assert!(judged > 0, "no input where both verifiers say {accepted}");
+    }
 }
