@@ -31,7 +31,9 @@ fn bench(c: &mut Criterion) {
     let secret = "4s3cr3t-0f-f0rty-thr33-ch4r4ct3rs-b4s364url";
     let mut group = c.benchmark_group("issuance");
     group.bench_function("ed25519_sign", |b| b.iter(|| key.sign(&claims).unwrap()));
-    group.bench_function("hmac_client_secret", |b| b.iter(|| hasher.client_secret(secret)));
+    group.bench_function("hmac_client_secret", |b| {
+        b.iter(|| hasher.client_secret(secret))
+    });
     group.finish();
 }
 

@@ -163,8 +163,8 @@ impl ClientView {
     }
 }
 
-/// A new client and its secret, shown once.
-#[derive(Clone, Debug, Serialize)]
+/// A new client and its secret, shown once (left out of `Debug`).
+#[derive(Clone, Serialize)]
 pub struct CreatedClient {
     /// The client.
     #[serde(flatten)]
@@ -173,8 +173,8 @@ pub struct CreatedClient {
     pub client_secret: String,
 }
 
-/// A rotated secret.
-#[derive(Clone, Debug, Serialize)]
+/// A rotated secret (left out of `Debug`).
+#[derive(Clone, Serialize)]
 pub struct RotatedSecret {
     /// Client id.
     pub client_id: String,
@@ -182,6 +182,26 @@ pub struct RotatedSecret {
     pub client_secret: String,
     /// Until when the old secret still works (absent without `--grace`).
     pub previous_secret_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("client_id", &self.client_id)
+            .field(
+                "previous_secret_expires_at",
+                &self.previous_secret_expires_at,
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 fn invalid(message: impl Into<String>) -> AdminError {
@@ -215,12 +235,23 @@ fn dedup(values: Vec<String>) -> Vec<String> {
     out
 }
 
+/// A random client id that starts with a letter or digit, so that it can never be read
+/// as a command-line flag (`-…`).
+fn generated_client_id() -> String {
+    loop {
+        let id = random_id::<16>();
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
+}
+
 /// Registers a client and returns it with its new secret.
 pub async fn create_client(
     state: &AppState,
     spec: ClientSpec,
 ) -> Result<CreatedClient, AdminError> {
-    let id = spec.id.unwrap_or_else(random_id::<16>);
+    let id = spec.id.unwrap_or_else(generated_client_id);
     if id.is_empty() || id.len() > MAX_CLIENT_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(invalid(format!(
             "client id must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters without spaces"
@@ -407,4 +438,16 @@ pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInf
     all.into_iter()
         .find(|k| k.kid == key.kid)
         .ok_or_else(|| AdminError::Store(StoreError::Corrupt("new key not found".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_ids_never_look_like_flags() {
+        for _ in 0..2000 {
+            let id = super::generated_client_id();
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+            assert_eq!(id.len(), 22);
+        }
+    }
 }

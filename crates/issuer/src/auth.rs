@@ -74,7 +74,8 @@ impl std::fmt::Debug for Credentials {
 
 /// Decodes one RFC 6749 Appendix B component: `+` is a space, then percent-decoding.
 fn form_decode(part: &str) -> Option<String> {
-    let spaced = part.replace('+', " ");
+    // The part may be a secret: the intermediate copy is wiped as well.
+    let spaced = Zeroizing::new(part.replace('+', " "));
     percent_decode_str(&spaced)
         .decode_utf8()
         .ok()

@@ -10,6 +10,8 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 
+use zeroize::Zeroize as _;
+
 use crate::error::OAuthError;
 
 /// Parameters RFC 8707 lets a client repeat.
@@ -31,6 +33,15 @@ impl std::fmt::Debug for OAuthForm {
         f.debug_list()
             .entries(self.pairs.iter().map(|(k, _)| k))
             .finish()
+    }
+}
+
+impl Drop for OAuthForm {
+    // Values may be secrets or refresh tokens: wiped when the request is done.
+    fn drop(&mut self) {
+        for (_, value) in &mut self.pairs {
+            value.zeroize();
+        }
     }
 }
 

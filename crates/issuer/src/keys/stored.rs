@@ -149,9 +149,12 @@ async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<bool, 
         let key = decode(None, &row)?;
         let private_key = master.seal(&key_context(&row.kid), key.seed().as_slice());
         let sealed = StoredKey {
+            kid: row.kid.clone(),
             private_key,
+            public_key: row.public_key,
             protection: seal::SEALED.to_string(),
-            ..row.clone()
+            created_at: row.created_at,
+            activate_at: row.activate_at,
         };
         store
             .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)
@@ -170,26 +173,20 @@ mod tests {
     fn a_public_half_that_does_not_match_its_kid_is_refused() {
         let (a, b) = (generate(None, 0, 0), generate(None, 0, 0));
         assert!(public_jwk(&a, &Secrets::PublicOnly).is_ok());
-        let swapped = StoredKey {
-            public_key: b.public_key,
-            ..a.clone()
-        };
+        let mut swapped = a.clone();
+        swapped.public_key = b.public_key;
         let err = public_jwk(&swapped, &Secrets::PublicOnly).unwrap_err();
         assert!(err.to_string().contains("does not match its kid"), "{err}");
         // Without a stored half, a plaintext seed gives it; a sealed one needs the key.
-        let legacy = StoredKey {
-            public_key: None,
-            ..a.clone()
-        };
+        let mut legacy = a.clone();
+        legacy.public_key = None;
         assert_eq!(
             public_jwk(&legacy, &Secrets::PublicOnly).unwrap(),
             public_jwk(&a, &Secrets::PublicOnly).unwrap()
         );
         let master = MasterKey::generate();
-        let sealed = StoredKey {
-            public_key: None,
-            ..generate(Some(&master), 0, 0)
-        };
+        let mut sealed = generate(Some(&master), 0, 0);
+        sealed.public_key = None;
         assert!(public_jwk(&sealed, &Secrets::PublicOnly).is_err());
         assert!(public_jwk(&sealed, &Secrets::Private(Some(master))).is_ok());
     }

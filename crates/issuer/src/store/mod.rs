@@ -16,6 +16,7 @@ mod sqlite;
 use std::{error::Error as StdError, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use zeroize::Zeroize as _;
 
 pub use self::{postgres::PgStore, sqlite::SqliteStore};
 
@@ -225,7 +226,9 @@ pub struct RefreshToken {
 }
 
 /// A signing key row. The private seed may be sealed with the master key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Without a master key the seed is plaintext: it is left out of `Debug` and wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredKey {
     /// Key id (RFC 7638 thumbprint).
     pub kid: String,
@@ -243,13 +246,46 @@ pub struct StoredKey {
     pub activate_at: i64,
 }
 
-/// A server-wide value, possibly sealed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("protection", &self.protection)
+            .field("created_at", &self.created_at)
+            .field("activate_at", &self.activate_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for StoredKey {
+    fn drop(&mut self) {
+        self.private_key.zeroize();
+    }
+}
+
+/// A server-wide value, possibly sealed (the pepper is one).
+///
+/// The value may be plaintext: it is left out of `Debug` and wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Setting {
     /// The stored bytes.
     pub value: Vec<u8>,
     /// How `value` is protected.
     pub protection: String,
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting")
+            .field("protection", &self.protection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Setting {
+    fn drop(&mut self) {
+        self.value.zeroize();
+    }
 }
 
 /// Everything persistent, implemented once per database.

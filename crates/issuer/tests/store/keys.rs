@@ -93,14 +93,12 @@ pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(stor
         .await
         .unwrap()
         .into_iter()
-        .map(|k| k.kid)
+        .map(|k| k.kid.clone())
         .collect();
     assert_eq!(kids, ["a", "b", "c"]);
-    let sealed = StoredKey {
-        private_key: vec![9; 72],
-        protection: "xchacha20poly1305".into(),
-        ..key("a", 100)
-    };
+    let mut sealed = key("a", 100);
+    sealed.private_key = vec![9; 72];
+    sealed.protection = "xchacha20poly1305".into();
     store
         .reseal_signing_key("a", "plain", &sealed)
         .await
@@ -113,10 +111,8 @@ pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(stor
 }
 
 pub(crate) async fn missing_public_halves_are_filled_once(store: Arc<dyn Store>) {
-    let legacy = StoredKey {
-        public_key: None,
-        ..key("old", 100)
-    };
+    let mut legacy = key("old", 100);
+    legacy.public_key = None;
     store.insert_signing_key(&legacy, false).await.unwrap();
     store.set_public_key("old", &[4; 32]).await.unwrap();
     store.set_public_key("old", &[5; 32]).await.unwrap();
