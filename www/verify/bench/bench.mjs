@@ -24,8 +24,7 @@ const token = fx.tokens.find((t) => t.name === "signed_by_core").token;
 const policy = { issuer: fx.issuer, audience: fx.audience };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
-const row = (where, what, usPerVerify) =>
-  rows.push({ where, what, "µs/verify": usPerVerify.toFixed(1), "ops/s": Math.round(1e6 / usPerVerify) });
+const row = (where, what, usPerVerify) => rows.push({ where, what, us: usPerVerify });
 
 async function timeLoop(fn) {
   for (let i = 0; i < 200; i++) await fn(); // warm-up: let V8 tier the code up
@@ -76,11 +75,12 @@ const firstRequest = await request("wasm", 1);
 const warm = [];
 for (let i = 0; i < 5; i++) warm.push(await request("wasm", 1));
 const warmRequest = median(warm);
-for (const impl of ["wasm", "jose"]) {
+const names = { wasm: "@tollgate/verify verify()", async: "@tollgate/verify verifyAsync()", jose: "jose jwtVerify" };
+for (const impl of ["wasm", "async", "jose"]) {
   await request(impl, 500); // warm-up
   const samples = [];
   for (let r = 0; r < ROUNDS; r++) samples.push(((await request(impl, N)) - (await request(impl, 0))) * (1000 / N));
-  row("workerd (Miniflare)", impl === "wasm" ? "@tollgate/verify verify()" : "jose jwtVerify", median(samples));
+  row("workerd (Miniflare)", names[impl], median(samples));
 }
 await mf.dispose();
 
@@ -91,7 +91,17 @@ const colds = [0, 1, 2, 3, 4].map(() =>
 const cold = Object.fromEntries(Object.keys(colds[0]).map((k) => [k, median(colds.map((c) => c[k])).toFixed(2)]));
 
 const wasm = readFileSync(`${root}pkg/tollgate_wasm_bg.wasm`);
-console.table(rows);
+// Ratio to jose in the same runtime and run: above 1 is faster than jose.
+const jose = Object.fromEntries(rows.filter((r) => r.what.startsWith("jose")).map((r) => [r.where, r.us]));
+console.table(
+  rows.map(({ where, what, us }) => ({
+    where,
+    what,
+    "µs/verify": us.toFixed(1),
+    "ops/s": Math.round(1e6 / us),
+    "× jose": (jose[where] / us).toFixed(2),
+  })),
+);
 console.log("Cold start, Node (ms, median of 5 processes):", cold);
 console.log(
   `Cold start, workerd: runtime ready in ${ready.toFixed(0)} ms; first request ${firstRequest.toFixed(1)} ms, warm request ${warmRequest.toFixed(1)} ms`,
