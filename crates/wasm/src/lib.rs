@@ -161,33 +161,7 @@ impl Verifier {
             .collect()
     }
 
-    /// Verifies `token` at `now` (seconds since the epoch; default: the JS clock) and
-    /// requires every scope in `scopes`. Returns the claims as a plain object.
-    pub fn verify(
-        &self,
-        token: &JsValue,
-        now: &JsValue,
-        scopes: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let token = token_string(token)?;
-        self.check(&token, now, scopes)
-    }
-
-    /// Like [`verify`](Self::verify), for the value of an `Authorization` header (or
-    /// `null`/`undefined` when the request has none).
-    pub fn authenticate(
-        &self,
-        authorization: &JsValue,
-        now: &JsValue,
-        scopes: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let header = header_value(authorization)?;
-        let token =
-            bearer::token_from_header(header.as_deref()).map_err(|e| self.request_error(e))?;
-        self.check(token, now, scopes)
-    }
-
-    /// Every check of [`verify`](Self::verify) before the signature equation.
+    /// Every check of `verify` before the signature equation.
     pub fn prepare(
         &self,
         token: &JsValue,
@@ -224,7 +198,40 @@ impl Verifier {
     }
 }
 
+/// The whole check in wasm, Ed25519 included: left out of the WebCrypto-only build, which
+/// then carries no Ed25519 arithmetic at all.
+#[cfg(feature = "wasm-ed25519")]
+#[wasm_bindgen]
 impl Verifier {
+    /// Verifies `token` at `now` (seconds since the epoch; default: the JS clock) and
+    /// requires every scope in `scopes`. Returns the claims as a plain object.
+    pub fn verify(
+        &self,
+        token: &JsValue,
+        now: &JsValue,
+        scopes: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let token = token_string(token)?;
+        self.check(&token, now, scopes)
+    }
+
+    /// Like [`verify`](Self::verify), for the value of an `Authorization` header (or
+    /// `null`/`undefined` when the request has none).
+    pub fn authenticate(
+        &self,
+        authorization: &JsValue,
+        now: &JsValue,
+        scopes: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let header = header_value(authorization)?;
+        let token =
+            bearer::token_from_header(header.as_deref()).map_err(|e| self.request_error(e))?;
+        self.check(token, now, scopes)
+    }
+}
+
+impl Verifier {
+    #[cfg(feature = "wasm-ed25519")]
     fn check(&self, token: &str, now: &JsValue, scopes: &JsValue) -> Result<JsValue, JsValue> {
         let scopes = strings(scopes, "scopes", false)?;
         let now = now_seconds(now)?;

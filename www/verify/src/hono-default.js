@@ -1,4 +1,5 @@
-// Hono middleware, with the wasm loaded by the default entry.
-import "./default.js";
+// Hono middleware over the default entry's Verifier.
+import { Verifier } from "./default.js";
+import { defineTollgate } from "./hono.js";
 
-export { tollgate } from "./hono.js";
+export const tollgate = defineTollgate(Verifier);

@@ -1,4 +1,5 @@
-// Hono middleware, with the wasm loaded by the node entry.
-import "./node.js";
+// Hono middleware over the node entry's Verifier.
+import { Verifier } from "./node.js";
+import { defineTollgate } from "./hono.js";
 
-export { tollgate } from "./hono.js";
+export const tollgate = defineTollgate(Verifier);

@@ -1,4 +1,5 @@
-// Hono middleware, with the wasm loaded by the workerd entry.
-import "./workerd.js";
+// Hono middleware over the workerd entry's Verifier.
+import { Verifier } from "./workerd.js";
+import { defineTollgate } from "./hono.js";
 
-export { tollgate } from "./hono.js";
+export const tollgate = defineTollgate(Verifier);

@@ -1,5 +1,6 @@
-// verify (all in wasm) and verifyAsync (the equation by workerd's WebCrypto) give every
-// token the same answer inside workerd: the same tokens as differential.test.mjs.
+// verify (all in wasm) and verifyAsync (the equation by workerd's WebCrypto), of the full
+// build and of @tollgate/verify/webcrypto, give every token the same answer inside
+// workerd: the same tokens as differential.test.mjs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { at, corpus, tokens, verifierOptions } from "./differential/generate.mjs";
@@ -11,7 +12,8 @@ before(async () => {
 });
 after(() => worker?.stop());
 
-test("differential: verify and verifyAsync agree on the corpus and 100,000 mutations (workerd)", async (t) => {
+for (const build of ["full", "webcrypto"])
+test(`differential: verify and verifyAsync (${build} build) agree on the corpus and 100,000 mutations (workerd)`, async (t) => {
   const all = tokens();
   assert.ok(all.length >= corpus.cases.length + 100_000);
   const codes = {};
@@ -19,7 +21,7 @@ test("differential: verify and verifyAsync agree on the corpus and 100,000 mutat
   for (let i = 0; i < all.length; i += BATCH) {
     const response = await fetch(worker.url, {
       method: "POST",
-      body: JSON.stringify({ options: verifierOptions, at, tokens: all.slice(i, i + BATCH) }),
+      body: JSON.stringify({ options: verifierOptions, at, tokens: all.slice(i, i + BATCH), build }),
     });
     assert.equal(response.status, 200);
     const result = await response.json();

@@ -16,21 +16,24 @@ function refusal(error) {
   return { code, message, status, wwwAuthenticate, body };
 }
 
-/** `{ mismatches, codes }`: the tokens whose answers differ, and how often each code came. */
-export async function compare(verifier, tokens, at) {
+/**
+ * `{ mismatches, codes }`: the tokens whose answers differ, and how often each code came.
+ * `native` (default: `verifier`) answers verifyAsync, e.g. a @tollgate/verify/webcrypto one.
+ */
+export async function compare(verifier, tokens, at, native = verifier) {
   const mismatches = [];
   const codes = {};
   for (const token of tokens) {
     const sync = answer(() => verifier.verify(token, at));
-    let native;
+    let split;
     try {
-      native = { claims: JSON.stringify(await verifier.verifyAsync(token, at)) };
+      split = { claims: JSON.stringify(await native.verifyAsync(token, at)) };
     } catch (error) {
-      native = refusal(error);
+      split = refusal(error);
     }
     const key = sync.code ?? (sync.claims ? "accepted" : "thrown");
     codes[key] = (codes[key] ?? 0) + 1;
-    if (JSON.stringify(sync) !== JSON.stringify(native)) mismatches.push({ token, sync, native });
+    if (JSON.stringify(sync) !== JSON.stringify(split)) mismatches.push({ token, sync, split });
   }
   return { mismatches, codes };
 }
