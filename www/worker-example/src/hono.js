@@ -1,7 +1,7 @@
 // The same API on Hono, with @tollgate/verify/hono: one verifier (one key cache) shared
 // by routes that each require their own scopes; the claims are in the context.
 import { Hono } from "hono";
-import { Verifier } from "@tollgate/verify";
+import { Verifier } from "@tollgate/verify/webcrypto";
 import { tollgate } from "@tollgate/verify/hono";
 
 let verifier;

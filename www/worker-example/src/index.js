@@ -2,7 +2,7 @@
 // GET /healthz is public. Keys, issuer and audience come from the Worker's vars: the keys
 // embedded (TOLLGATE_JWKS) or fetched from the issuer (TOLLGATE_JWKS_URL, cached per
 // isolate; TOLLGATE_JWKS, if also set, is the bootstrap set).
-import { JwksError, Verifier } from "@tollgate/verify";
+import { JwksError, Verifier } from "@tollgate/verify/webcrypto";
 
 const ORDERS = [
   { id: "ord_1001", status: "shipped", total: 129.5 },

@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
@@ -29,8 +29,9 @@ Object.assign(process.env, offline);
 const bundles = new Map();
 
 /**
- * Bundles the Worker of `config` once; resolves to `{ outdir, output }`: the directory
- * holding the bundled script and the .wasm, and what wrangler printed (sizes included).
+ * Bundles the Worker of `config` once; resolves to `{ outdir, script, output }`: the
+ * directory holding the bundled script and the .wasm, the script, and what wrangler
+ * printed (sizes included).
  */
 export function bundle(config = "wrangler.toml") {
   if (!bundles.has(config)) {
@@ -45,7 +46,9 @@ export function bundle(config = "wrangler.toml") {
           cwd: example,
           env: { ...process.env, ...offline },
         });
-        return { outdir, output: `${stdout}${stderr}` };
+        // wrangler names the bundle after the entry point (`main`).
+        const main = readFileSync(join(example, config), "utf8").match(/^main\s*=\s*"([^"]+)"/m)[1];
+        return { outdir, script: join(outdir, basename(main)), output: `${stdout}${stderr}` };
       })(),
     );
   }
@@ -71,13 +74,13 @@ function compatibilityDate() {
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>} `url` has no trailing slash.
  */
 export async function startWorker({ jwks, jwksUrl, issuer, audience, config }) {
-  const { outdir } = await bundle(config);
+  const { outdir, script } = await bundle(config);
   const bindings = { TOLLGATE_ISSUER: issuer, TOLLGATE_AUDIENCE: audience };
   if (jwks !== undefined) bindings.TOLLGATE_JWKS = typeof jwks === "string" ? jwks.trim() : JSON.stringify(jwks);
   if (jwksUrl !== undefined) bindings.TOLLGATE_JWKS_URL = jwksUrl;
   const mf = new Miniflare({
     modules: true,
-    scriptPath: join(outdir, "index.js"),
+    scriptPath: script,
     modulesRoot: outdir,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: compatibilityDate(),
