@@ -37,8 +37,3 @@ export function webCryptoKeys(raw) {
     },
   };
 }
-
-/** Marks the runtime's Ed25519 as in use (for backends that cannot be missing). */
-export function nativeInUse() {
-  supported = true;
-}
