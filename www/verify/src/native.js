@@ -19,21 +19,24 @@ export const nativeSupport = () => supported;
  */
 export function webCryptoKeys(raw) {
   const keys = [];
+  const imported = (index, key) => {
+    supported = true;
+    keys[index] = key;
+    return key;
+  };
   return {
     unavailable: () => supported === false,
-    async verify(index, signature, message) {
-      let key = keys[index];
-      if (key === undefined) {
-        try {
-          key = await subtle.importKey("raw", raw[index], { name: "Ed25519" }, false, ["verify"]);
-        } catch {
+    verify(index, signature, message) {
+      const key = keys[index];
+      // The common case: one native promise, nothing around it.
+      if (key !== undefined) return subtle.verify("Ed25519", key, signature, message);
+      return subtle.importKey("raw", raw[index], { name: "Ed25519" }, false, ["verify"]).then(
+        (key) => subtle.verify("Ed25519", imported(index, key), signature, message),
+        () => {
           supported = false;
           return undefined;
-        }
-        supported = true;
-        keys[index] = key;
-      }
-      return subtle.verify("Ed25519", key, signature, message);
+        },
+      );
     },
   };
 }

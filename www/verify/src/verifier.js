@@ -21,17 +21,19 @@ export function defineVerifier(WasmVerifier, { full, nativeKeys = webCryptoKeys 
           throw new TypeError("this build has no Ed25519 in wasm: import @tollgate/verify, or use a runtime with Ed25519 in WebCrypto");
         };
 
-  /** Every check in wasm but the equation, which the runtime computes; all in wasm without it. */
-  async function check({ wasm, native }, prepare, whole) {
+  /**
+   * Every check in wasm but the equation, which the runtime computes; all in wasm without
+   * it. Refusals before the equation throw synchronously; the rest is one promise (no
+   * async functions on the way: each would cost workerd a few microseconds).
+   */
+  function check({ wasm, native }, prepare, whole) {
     if (native.unavailable()) return inWasm(whole)(wasm);
     const pending = prepare(wasm);
-    let valid = native.verify(pending.keyIndex, pending.signature(), pending.signingInput());
-    if (typeof valid !== "boolean") valid = await valid;
-    if (valid === undefined) {
+    return native.verify(pending.keyIndex, pending.signature(), pending.signingInput()).then((valid) => {
+      if (valid !== undefined) return wasm.finish(pending, valid);
       pending.free();
       return inWasm(whole)(wasm);
-    }
-    return wasm.finish(pending, valid);
+    });
   }
 
   return class Verifier {
@@ -80,19 +82,19 @@ export function defineVerifier(WasmVerifier, { full, nativeKeys = webCryptoKeys 
     }
 
     /** Reads `Authorization: Bearer`; on refusal, `response` is the ready RFC 6750 answer. */
-    async authenticate(request, { now, scopes, waitUntil } = {}) {
+    authenticate(request, { now, scopes, waitUntil } = {}) {
       const header = request.headers.get("authorization");
-      try {
-        const claims = await this.#run(
-          (wasm) => wasm.prepareAuthorization(header, now, scopes),
-          (wasm) => wasm.authenticate(header, now, scopes),
-          waitUntil,
-        );
-        return { claims };
-      } catch (error) {
-        if (!(error instanceof VerifyError)) throw error;
-        return { error, response: refusal(error) };
-      }
+      return this.#run(
+        (wasm) => wasm.prepareAuthorization(header, now, scopes),
+        (wasm) => wasm.authenticate(header, now, scopes),
+        waitUntil,
+      ).then(
+        (claims) => ({ claims }),
+        (error) => {
+          if (!(error instanceof VerifyError)) throw error;
+          return { error, response: refusal(error) };
+        },
+      );
     }
 
     #install(jwks) {
@@ -106,17 +108,31 @@ export function defineVerifier(WasmVerifier, { full, nativeKeys = webCryptoKeys 
       return this.#current;
     }
 
-    async #run(prepare, whole, waitUntil) {
-      let current = this.#current;
-      if (current === null) current = await this.#keys(waitUntil);
-      else this.#remote?.refreshIfDue(waitUntil);
+    /** The promise of `check` on the current set; fetches or refetches keys when needed. */
+    #run(prepare, whole, waitUntil) {
+      const current = this.#current;
+      if (current === null) return this.#keys(waitUntil).then((set) => this.#retrying(set, prepare, whole));
+      this.#remote?.refreshIfDue(waitUntil);
       try {
-        return await check(current, prepare, whole);
+        return Promise.resolve(check(current, prepare, whole));
       } catch (error) {
-        const unknownKid = error instanceof VerifyError && error.code === "unknown_kid";
-        if (!unknownKid || this.#remote === null || !(await this.#remote.refetchForUnknownKid())) throw error;
-        return check(this.#current, prepare, whole);
+        return this.#unknownKid(error, prepare, whole);
       }
+    }
+
+    #retrying(set, prepare, whole) {
+      try {
+        return check(set, prepare, whole);
+      } catch (error) {
+        return this.#unknownKid(error, prepare, whole);
+      }
+    }
+
+    /** A `kid` the set lacks: one refetch (at most one per 30 s), then one more try. */
+    async #unknownKid(error, prepare, whole) {
+      const unknownKid = error instanceof VerifyError && error.code === "unknown_kid";
+      if (!unknownKid || this.#remote === null || !(await this.#remote.refetchForUnknownKid())) throw error;
+      return check(this.#current, prepare, whole);
     }
   };
 }
