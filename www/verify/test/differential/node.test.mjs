@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Verifier } from "@tollgate/verify";
-import { nativeSupport } from "../src/native.js";
-import { compare } from "./differential/compare.js";
-import { at, corpus, tokens, verifierOptions } from "./differential/generate.mjs";
+import { nativeSupport } from "../../src/native.js";
+import { compare } from "./compare.js";
+import { at, corpus, tokens, verifierOptions } from "./generate.mjs";
 
 test("differential: verify and verifyAsync agree on the corpus and 100,000 mutations (Node)", async (t) => {
   const all = tokens();

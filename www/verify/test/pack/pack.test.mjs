@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
-import { answers } from "./helpers.mjs";
+import { answers } from "../helpers.mjs";
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL("..", import.meta.url));
-const wrangler = fileURLToPath(new URL("../../worker-example/node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const wrangler = fileURLToPath(new URL("../../../worker-example/node_modules/wrangler/bin/wrangler.js", import.meta.url));
 const offline = { WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const npm = (args, cwd) => run("npm", args, { cwd, env: { ...process.env, ...offline }, maxBuffer: 16 << 20 });
 

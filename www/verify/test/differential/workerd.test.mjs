@@ -3,8 +3,8 @@
 // workerd: the same tokens as differential.test.mjs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { at, corpus, tokens, verifierOptions } from "./differential/generate.mjs";
-import { startTestWorker } from "./workerd.mjs";
+import { at, corpus, tokens, verifierOptions } from "./generate.mjs";
+import { startTestWorker } from "../workerd.mjs";
 
 let worker;
 before(async () => {
