@@ -14,6 +14,8 @@ const MAX_TTL_S = 24 * 60 * 60;
 const REFRESH_AT = 0.8;
 const COOLDOWN_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/** A key set is a few hundred bytes a key; anything this large is not one. */
+const MAX_JWKS_BYTES = 64 * 1024;
 
 /** `max-age` of a Cache-Control value, bounded; the lower bound when absent. */
 export function cacheSeconds(cacheControl) {
@@ -21,6 +23,8 @@ export function cacheSeconds(cacheControl) {
   const seconds = match ? Number(match[1]) : 0;
   return Math.min(MAX_TTL_S, Math.max(MIN_TTL_S, seconds));
 }
+
+const tooLarge = (url) => new JwksError("jwks_unavailable", `GET ${url}: larger than ${MAX_JWKS_BYTES} bytes`);
 
 export class RemoteJwks {
   #url;
@@ -95,8 +99,10 @@ export class RemoteJwks {
         headers: { accept: "application/json" },
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       });
-      const text = await response.text();
       if (!response.ok) throw new JwksError("jwks_unavailable", `GET ${this.#url} answered ${response.status}`);
+      if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) throw tooLarge(this.#url);
+      const text = await response.text();
+      if (text.length > MAX_JWKS_BYTES) throw tooLarge(this.#url);
       this.#load(text);
       const ttl = cacheSeconds(response.headers.get("cache-control"));
       this.#refreshAt = Date.now() + ttl * 1000 * REFRESH_AT;

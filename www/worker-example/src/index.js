@@ -50,6 +50,10 @@ export default {
       // A bad TOLLGATE_JWKS is the operator's mistake, an unreachable issuer with no key set
       // yet an outage: say so in the logs, not to clients.
       if (!(error instanceof JwksError || error instanceof TypeError)) throw error;
+      if (error.code === "jwks_unavailable") {
+        console.error(`tollgate: no key set could be fetched yet: ${error.message}`);
+        return Response.json({ error: "temporarily_unavailable" }, { status: 503, headers: { "retry-after": "30" } });
+      }
       console.error(`tollgate: configuration error: ${error.code ?? error.name}: ${error.message}`);
       return Response.json({ error: "server_misconfigured" }, { status: 500 });
     }
