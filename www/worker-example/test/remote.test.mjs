@@ -104,6 +104,14 @@ describe("remote JWKS in workerd against tollgate serve", () => {
     assert.equal(proxy.fetches, 2);
   });
 
+  test("a rotation's lead is at least the JWKS max-age, so no cache misses a key about to sign", async () => {
+    const response = await fetch(`${issuer.url}/.well-known/jwks.json`);
+    const maxAge = Number(/max-age=(\d+)/.exec(response.headers.get("cache-control"))[1]);
+    const key = await store.cliJson("keys", "rotate", "--activate-after", "60");
+    assert.ok(key.activate_at - key.created_at >= maxAge, JSON.stringify(key));
+    assert.equal(key.state, "pending");
+  });
+
   test("issuer unreachable: tokens the cached keys verify still get 200, nothing waits", async () => {
     proxy.down = true;
     const rotated = await mint();
