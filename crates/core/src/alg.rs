@@ -9,8 +9,18 @@ use alloc::borrow::Cow;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use jwt_compact::Algorithm;
 
-/// The JOSE name of the only algorithm Tollgate signs and accepts.
+/// The JOSE name Tollgate signs with (RFC 8037), kept for the verifiers already deployed.
 pub const ALG: &str = "EdDSA";
+
+/// The names a token header or a JWK `alg` may give Ed25519: RFC 8037's `EdDSA` and RFC
+/// 9864's fully specified `Ed25519`, exactly as written. Both mean the one algorithm the
+/// verifier uses; nothing else is accepted.
+pub const ALGS: [&str; 2] = [ALG, "Ed25519"];
+
+/// Whether `name` is one of [`ALGS`].
+pub(crate) fn is_ed25519(name: &str) -> bool {
+    ALGS.contains(&name)
+}
 
 /// Ed25519 (RFC 8037) with strict verification.
 #[derive(Clone, Copy, Debug, Default)]

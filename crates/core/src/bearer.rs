@@ -1,7 +1,15 @@
 //! RFC 6750 bearer-token answers, shared by every resource server built on Tollgate.
+//!
+//! [`Refusal`] is the one place an answer is assembled — status, `error`,
+//! `error_description`, `scope`, the `WWW-Authenticate` challenge and the JSON body — so
+//! the issuer, the wasm verifier and every framework adapter answer byte for byte alike.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use core::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+use crate::error::VerifyError;
 
 /// The error codes of RFC 6750 §3.1, with their HTTP status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +90,109 @@ pub fn challenge(
     }
     if let Some(scope) = scope {
         attr("scope", scope);
+    }
+    out
+}
+
+/// The whole RFC 6750 answer to a refused request.
+///
+/// ```
+/// use tollgate_core::bearer::{Refusal, RequestError};
+/// let refusal = Refusal::for_request(RequestError::MissingToken, Some("api"));
+/// assert_eq!((refusal.status(), refusal.www_authenticate()), (401, r#"Bearer realm="api""#));
+/// assert_eq!(refusal.body(), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    code: &'static str,
+    status: u16,
+    error: Option<BearerError>,
+    description: String,
+    www_authenticate: String,
+}
+
+impl Refusal {
+    /// The answer to a token the verifier refused. For `insufficient_scope` the challenge
+    /// names the scopes the resource requires (RFC 6750 §3), `scopes` joined by spaces.
+    pub fn for_token<S: AsRef<str>>(
+        error: &VerifyError,
+        realm: Option<&str>,
+        scopes: &[S],
+    ) -> Self {
+        let description = error.to_string();
+        let bearer = error.bearer_error();
+        let scope = (bearer == BearerError::InsufficientScope).then(|| join(scopes));
+        Self {
+            code: error.code(),
+            status: bearer.status(),
+            error: Some(bearer),
+            www_authenticate: challenge(realm, Some((bearer, &description)), scope.as_deref()),
+            description,
+        }
+    }
+
+    /// The answer to a request without a usable `Authorization: Bearer` header.
+    pub fn for_request(error: RequestError, realm: Option<&str>) -> Self {
+        let description = error.to_string();
+        let bearer = error.bearer_error();
+        Self {
+            code: error.code(),
+            status: error.status(),
+            error: bearer,
+            www_authenticate: challenge(realm, bearer.map(|e| (e, description.as_str())), None),
+            description,
+        }
+    }
+
+    /// The stable code of the cause (`expired`, `missing_token`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The HTTP status: 400, 401 or 403.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The RFC 6750 error; `None` when the request carried no token (a bare challenge).
+    pub fn error(&self) -> Option<BearerError> {
+        self.error
+    }
+
+    /// The human-readable cause, as in `error_description`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The exact `WWW-Authenticate` value.
+    pub fn www_authenticate(&self) -> &str {
+        &self.www_authenticate
+    }
+
+    /// The `application/json` body `{"error":...,"error_description":...}`; `None` when the
+    /// answer is a bare challenge, which carries no body (RFC 6750 §3.1).
+    pub fn body(&self) -> Option<String> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'static str,
+            error_description: &'a str,
+        }
+        let error = self.error?.as_str();
+        let body = Body {
+            error,
+            error_description: &self.description,
+        };
+        serde_json::to_string(&body).ok()
+    }
+}
+
+fn join<S: AsRef<str>>(scopes: &[S]) -> String {
+    let mut out = String::new();
+    for (i, scope) in scopes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(scope.as_ref());
     }
     out
 }

@@ -17,7 +17,7 @@ pub enum FormatError {
     TooLarge,
     /// Not three strict base64url segments, or a header that is not a JOSE header.
     Malformed,
-    /// The header names an algorithm other than `EdDSA`.
+    /// The header names an algorithm other than Ed25519 (`EdDSA` or `Ed25519`).
     AlgNotAllowed,
     /// The header carries a `crit` member; no extension is understood.
     CritUnsupported,

@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{
-    alg::{ALG, StrictEd25519},
+    alg::{ALG, StrictEd25519, is_ed25519},
     claims::Claims,
     error::{KeyError, SignError},
     json::{self, Member, Members, Objects},
@@ -316,7 +316,7 @@ impl RawJwk {
                 "{name:?} is not an OKP Ed25519 key"
             )));
         }
-        if self.alg.as_deref().is_some_and(|a| a != ALG) {
+        if self.alg.as_deref().is_some_and(|a| !is_ed25519(a)) {
             return Err(KeyError::Unsupported(alloc::format!(
                 "{name:?} is not for EdDSA"
             )));

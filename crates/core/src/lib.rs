@@ -8,13 +8,17 @@
 //! # Design choices
 //!
 //! - **One algorithm.** Tokens are signed with Ed25519 (`alg: "EdDSA"`, RFC 8037). The
-//!   algorithm comes from the verifier, never from the token header; anything else is
-//!   `alg_not_allowed`.
+//!   algorithm comes from the verifier, never from the token header, which may name it
+//!   `EdDSA` or, as RFC 9864 prefers, `Ed25519`; anything else is `alg_not_allowed`.
 //! - **Strict signatures.** Signatures are checked with dalek's `verify_strict`, and key
 //!   sets refuse small-order keys, so the "any message under a weak key" forgery fails.
 //! - **Parse, don't validate.** `&str` → [`UntrustedToken`] (size, structure, header, key
 //!   selection) → [`AccessToken`] (signature, then claims). Claim errors are only reported
 //!   once the signature has verified.
+//! - **Native signatures when there are some.** [`Verifier::prepare`] does every check
+//!   but the Ed25519 equation and returns a [`PendingToken`]; a runtime with a native
+//!   Ed25519 (WebCrypto) computes the equation, and [`Verifier::verify_pending`] checks
+//!   the claims. Both paths give every token the same answer and code.
 //! - **Time is an input.** Every check takes `now` in seconds since the epoch; the crate
 //!   reads no clock unless you call [`unix_now`] (feature `std`).
 //! - **Stable codes.** Every failure has a `code()` and an RFC 6750 mapping
@@ -79,17 +83,20 @@ extern crate std;
 mod alg;
 pub mod bearer;
 mod claims;
+mod encoding;
 mod error;
 mod header;
 mod json;
 mod keys;
+mod pending;
 mod verify;
 
 pub use crate::{
-    alg::{ALG, StrictEd25519},
+    alg::{ALG, ALGS, StrictEd25519},
     claims::{Audience, Claims, REGISTERED, RFC9068_REQUIRED, RawJson},
     error::{ClaimsError, FormatError, KeyError, SignError, SignatureError, VerifyError},
     keys::{Jwk, Jwks, SigningKey, TOKEN_TYPE},
+    pending::PendingToken,
     verify::{AccessToken, DEFAULT_MAX_TOKEN_SIZE, Policy, UntrustedToken, Verifier},
 };
 pub use ed25519_dalek::VerifyingKey;

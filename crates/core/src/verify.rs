@@ -15,8 +15,9 @@ use ed25519_dalek::Signature;
 use jwt_compact::Algorithm as _;
 
 use crate::{
-    alg::{ALG, StrictEd25519},
+    alg::{StrictEd25519, is_ed25519},
     claims::{Claims, RFC9068_REQUIRED},
+    encoding::signature_is_acceptable,
     error::{ClaimsError, FormatError, SignatureError, VerifyError},
     header::Header,
     keys::{Jwk, Jwks, TOKEN_TYPE},
@@ -106,6 +107,37 @@ pub struct UntrustedToken<'a> {
     key: &'a Jwk,
 }
 
+impl<'a> UntrustedToken<'a> {
+    /// The signature, if it is 64 bytes that can verify at all (`S < L`, `R` canonical and
+    /// not of small order); the cause of a refusal stays opaque.
+    pub(crate) fn acceptable_signature(&self) -> Result<[u8; 64], SignatureError> {
+        let signature: [u8; 64] = self
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| SignatureError)?;
+        if signature_is_acceptable(&signature) {
+            Ok(signature)
+        } else {
+            Err(SignatureError)
+        }
+    }
+
+    /// The signing input: the header and payload segments as sent.
+    pub fn signing_input(&self) -> &'a [u8] {
+        self.signed_part.as_bytes()
+    }
+
+    /// The key the header selected.
+    pub fn key(&self) -> &'a Jwk {
+        self.key
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<u8>, Option<String>) {
+        (self.payload, self.token_type)
+    }
+}
+
 /// A token whose signature and claims have been verified.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccessToken {
@@ -174,7 +206,7 @@ impl Verifier {
             |segment| Base64UrlUnpadded::decode_vec(segment).map_err(|_| FormatError::Malformed);
         let (header, payload, signature) = (decode(header)?, decode(payload)?, decode(signature)?);
         let header = Header::from_json(&header).ok_or(FormatError::Malformed)?;
-        if header.alg.as_deref() != Some(ALG) {
+        if !header.alg.as_deref().is_some_and(is_ed25519) {
             return Err(FormatError::AlgNotAllowed);
         }
         if header.crit {
@@ -200,7 +232,7 @@ impl Verifier {
         token: UntrustedToken<'_>,
         now: i64,
     ) -> Result<AccessToken, VerifyError> {
-        let signature = Signature::from_slice(&token.signature).map_err(|_| SignatureError)?;
+        let signature = Signature::from_bytes(&token.acceptable_signature()?);
         if !StrictEd25519.verify_signature(
             &signature,
             token.key.verifying_key(),
@@ -208,14 +240,30 @@ impl Verifier {
         ) {
             return Err(SignatureError.into());
         }
+        self.accept(
+            &token.payload,
+            token.token_type.as_deref(),
+            token.key.kid(),
+            now,
+        )
+    }
+
+    /// The checks after a good signature: `typ`, then the claims at `now`.
+    pub(crate) fn accept(
+        &self,
+        payload: &[u8],
+        token_type: Option<&str>,
+        kid: Option<&str>,
+        now: i64,
+    ) -> Result<AccessToken, VerifyError> {
         let policy = &self.policy;
         if let Some(required) = &policy.token_type {
-            match &token.token_type {
+            match token_type {
                 Some(typ) if normalize_typ(typ) == *required => {}
                 _ => return Err(ClaimsError::InvalidType.into()),
             }
         }
-        let claims = Claims::from_json(&token.payload)?;
+        let claims = Claims::from_json(payload)?;
         // i128 holds every i64 time plus any u64 tolerance: no overflow, no panic.
         let now = i128::from(now);
         let tolerance = i128::from(policy.clock_tolerance);
@@ -252,7 +300,7 @@ impl Verifier {
         }
         Ok(AccessToken {
             claims,
-            kid: token.key.kid().map(ToString::to_string),
+            kid: kid.map(ToString::to_string),
         })
     }
 

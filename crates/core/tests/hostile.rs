@@ -135,6 +135,40 @@ fn rfc8725_every_token_gets_its_code_without_panic() {
     );
 }
 
+/// The split path (`prepare`, an outside equation, `verify_pending`) gives every row the
+/// answer of `verify`, even with a lenient equation that accepts small-order `R`s, as
+/// OpenSSL's and BoringSSL's do: the encoding checks before it make up the difference.
+#[test]
+fn split_path_with_a_lenient_equation_gives_every_row_its_code() {
+    use ed25519_dalek::{Signature, Verifier as _};
+    let verifier = verifier();
+    let mut decided_by_encoding = 0;
+    for (case, token) in corpus() {
+        let split = verifier.prepare(token).and_then(|pending| {
+            let key = verifier.keys().keys()[pending.key_index()].verifying_key();
+            let message = &token.as_bytes()[..pending.signing_input_len()];
+            let valid = key
+                .verify(message, &Signature::from_bytes(pending.signature()))
+                .is_ok();
+            verifier.verify_pending_with_scopes(pending, valid, NOW, &REQUIRED_SCOPES)
+        });
+        assert_eq!(outcome(&split), case.code, "{}", case.name);
+        // Rows the lenient equation alone would accept: the encoding checks decide them.
+        if let Ok(untrusted) = verifier.parse(token) {
+            let signature = common::unb64(common::segments(token).2);
+            let lenient = Signature::from_slice(&signature).is_ok_and(|sig| {
+                let key = untrusted.key().verifying_key();
+                key.verify(untrusted.signing_input(), &sig).is_ok()
+            });
+            decided_by_encoding += usize::from(lenient && case.code == Some("invalid_signature"));
+        }
+    }
+    assert!(
+        decided_by_encoding >= 1,
+        "no row tells a lenient equation apart"
+    );
+}
+
 /// RFC 7519 §7.2: the JWS is validated before its claims are used.
 #[test]
 fn rfc7519_7_2_claim_refusals_only_after_a_good_signature() {

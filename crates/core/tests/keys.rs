@@ -192,16 +192,22 @@ fn rfc8037_2_wrong_key_types_are_unsupported() {
         format!(r#"{{"kty":"OKP","crv":"Ed448","x":"{x}"}}"#),
         format!(r#"{{"kty":"OKP","x":"{x}"}}"#),
         format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"ES256"}}"#),
-        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"Ed25519"}}"#),
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"ed25519"}}"#),
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"Ed448"}}"#),
         format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","use":"enc"}}"#),
         format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":["sign"]}}"#),
     ];
     for jwk in cases {
         assert_eq!(load_code(&set_of(&jwk)), "jwk_unsupported", "{jwk}");
     }
-    // The permitted optional members are accepted.
-    let ok = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":["verify"]}}"#);
-    assert_eq!(load_code(&set_of(&ok)), "ok");
+    // The permitted optional members are accepted, `alg` under either name (RFC 9864 §2.2).
+    for ok in [
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":["verify"]}}"#),
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"EdDSA"}}"#),
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"Ed25519"}}"#),
+    ] {
+        assert_eq!(load_code(&set_of(&ok)), "ok", "{ok}");
+    }
 }
 
 #[test]

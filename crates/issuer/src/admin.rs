@@ -420,19 +420,30 @@ pub async fn list_keys(state: &AppState) -> Result<Vec<KeyInfo>, AdminError> {
     Ok(state.keys().current().plan().to_vec())
 }
 
-/// Adds a key, published now, signing `activate_after` seconds from now.
+/// Adds a key, published now, signing `activate_after` seconds from now — and no sooner
+/// than every cache of the JWKS has seen it: the served `max-age` plus one key reload
+/// (`0` is the emergency rotation, signing at once; verifiers fetching the set pick the
+/// new `kid` up by refetching).
 pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInfo, AdminError> {
     if !(0..=MAX_TTL).contains(&activate_after) {
         return Err(invalid(format!(
             "activate-after must be between 0 and {MAX_TTL} seconds"
         )));
     }
+    let settings = state.settings();
+    let cached = i64::try_from(
+        settings
+            .jwks_max_age
+            .saturating_add(settings.key_reload.as_secs()),
+    )
+    .unwrap_or(MAX_TTL);
+    let lead = if activate_after == 0 {
+        0
+    } else {
+        activate_after.max(cached.min(MAX_TTL))
+    };
     let now = state.clock().now();
-    let key = keys::generate(
-        state.keys().master(),
-        now,
-        now.saturating_add(activate_after),
-    );
+    let key = keys::generate(state.keys().master(), now, now.saturating_add(lead));
     state.store().insert_signing_key(&key, false).await?;
     let all = list_keys(state).await?;
     all.into_iter()

@@ -3,7 +3,7 @@
 
 /** A token or request refused by the verifier; `code` is stable, `message` is for people. */
 export class VerifyError extends Error {
-  constructor(code, message, status, bearerError, wwwAuthenticate) {
+  constructor(code, message, status, bearerError, wwwAuthenticate, body) {
     super(message);
     this.name = "VerifyError";
     /** Machine code from tollgate-core, e.g. "expired", or "missing_token". */
@@ -14,6 +14,8 @@ export class VerifyError extends Error {
     this.bearerError = bearerError ?? null;
     /** The exact `WWW-Authenticate` value to answer with. */
     this.wwwAuthenticate = wwwAuthenticate;
+    /** The JSON body of the RFC 6750 answer, or null for a bare challenge. */
+    this.body = body ?? null;
   }
 }
 

@@ -1,21 +1,20 @@
 //! The WebAssembly face of `tollgate-core`, for the `@tollgate/verify` npm package.
 //!
 //! Every decision — token parsing, the signature, claims, scopes, the `Authorization` header
-//! and the RFC 6750 answer — is the core's. This crate only converts: JS values in, the
-//! core's results out as plain JS objects, and the core's errors out as JS `Error`s with a
-//! stable `code` (classes in `js/errors.js`):
+//! and the RFC 6750 answer ([`Refusal`]) — is the core's. This crate only converts: JS
+//! values in, the core's results out as plain JS objects, and the core's errors out as JS
+//! `Error`s with a stable `code` (classes in `js/errors.js`):
 //!
-//! - `VerifyError` — a refused token or request: `code` (the core's
-//!   [`VerifyError::code`](tollgate_core::VerifyError::code), or the
-//!   [`RequestError::code`](tollgate_core::bearer::RequestError::code) `missing_token` /
-//!   `invalid_request`), `status`, `bearerError` and the exact `wwwAuthenticate` value built
-//!   by [`bearer::challenge`].
+//! - `VerifyError` — a refused token or request, carrying the core's [`Refusal`]: `code`,
+//!   `status`, `bearerError`, the exact `wwwAuthenticate` value and the `body`.
 //! - `JwksError` — a key set the core refuses, with its
 //!   [`KeyError::code`](tollgate_core::KeyError::code).
 //! - `TypeError` — an argument of the wrong JS type (a programming error, not a refusal).
 //!
-//! Built with `wasm-bindgen --target web`; the JS package wraps it with `authenticate` and
-//! the runtime-specific loading (a precompiled `WebAssembly.Module` in workerd).
+//! Two ways to verify: `verify`/`authenticate` do everything here, Ed25519 included;
+//! `prepare`/`prepareAuthorization` do every check but the signature equation and return
+//! a [`Pending`] whose signature the JS side hands to WebCrypto, and `finish` takes
+//! WebCrypto's answer and checks the claims (the core's split path).
 //!
 //! ```js
 //! import { initSync, Verifier } from "./pkg/tollgate_wasm.js";
@@ -24,12 +23,18 @@
 //! const claims = verifier.verify(token, undefined, ["orders:read"]);
 //! ```
 
-use js_sys::{Array, JSON, Object};
+mod convert;
+
+use js_sys::{Array, JSON, Uint8Array};
 use tollgate_core::{
-    Claims, Jwks, KeyError, Policy, Verifier as CoreVerifier, VerifyError as CoreError,
-    bearer::{self, BearerError, RequestError},
+    Jwks, KeyError, PendingToken, Policy, Verifier as CoreVerifier, VerifyError as CoreError,
+    bearer::{self, BearerError, Refusal},
 };
 use wasm_bindgen::prelude::*;
+
+use crate::convert::{
+    claims_to_js, header_value, now_seconds, seconds_option, strings, type_error,
+};
 
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
@@ -42,6 +47,7 @@ extern "C" {
         status: u16,
         bearer_error: Option<&str>,
         www_authenticate: &str,
+        body: Option<String>,
     ) -> VerifyError;
 
     /// `js/errors.js` `JwksError`.
@@ -72,6 +78,36 @@ extern "C" {
 pub struct Verifier {
     inner: CoreVerifier,
     realm: Option<String>,
+}
+
+/// A token checked up to the signature equation, with the `now` and scopes to finish it.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Pending {
+    token: PendingToken,
+    signing_input: Vec<u8>,
+    now: i64,
+    scopes: Vec<String>,
+}
+
+#[wasm_bindgen]
+impl Pending {
+    /// Index of the key that must have signed, in the order of [`Verifier::keys`].
+    #[wasm_bindgen(getter, js_name = keyIndex)]
+    pub fn key_index(&self) -> usize {
+        self.token.key_index()
+    }
+
+    /// The bytes signed: header `.` payload, as sent.
+    #[wasm_bindgen(js_name = signingInput)]
+    pub fn signing_input(&self) -> Uint8Array {
+        Uint8Array::from(self.signing_input.as_slice())
+    }
+
+    /// The 64-byte signature, its encoding already checked.
+    pub fn signature(&self) -> Uint8Array {
+        Uint8Array::from(self.token.signature().as_slice())
+    }
 }
 
 #[wasm_bindgen]
@@ -115,6 +151,58 @@ impl Verifier {
         })
     }
 
+    /// The raw 32-byte public keys, in set order, for importing into WebCrypto.
+    pub fn keys(&self) -> Array {
+        self.inner
+            .keys()
+            .keys()
+            .iter()
+            .map(|k| Uint8Array::from(k.verifying_key().as_bytes().as_slice()))
+            .collect()
+    }
+
+    /// Every check of `verify` before the signature equation.
+    pub fn prepare(
+        &self,
+        token: &JsValue,
+        now: &JsValue,
+        scopes: &JsValue,
+    ) -> Result<Pending, JsValue> {
+        let token = token_string(token)?;
+        self.pending(&token, now, scopes)
+    }
+
+    /// [`prepare`](Self::prepare) for the value of an `Authorization` header.
+    #[wasm_bindgen(js_name = prepareAuthorization)]
+    pub fn prepare_authorization(
+        &self,
+        authorization: &JsValue,
+        now: &JsValue,
+        scopes: &JsValue,
+    ) -> Result<Pending, JsValue> {
+        let header = header_value(authorization)?;
+        let token =
+            bearer::token_from_header(header.as_deref()).map_err(|e| self.request_error(e))?;
+        self.pending(token, now, scopes)
+    }
+
+    /// Finishes a [`Pending`] token: `valid` is WebCrypto's answer for its signature; then
+    /// `typ`, the claims and the scopes. Returns the claims as a plain object.
+    pub fn finish(&self, pending: Pending, valid: bool) -> Result<JsValue, JsValue> {
+        let scopes = pending.scopes;
+        let verified = self
+            .inner
+            .verify_pending_with_scopes(pending.token, valid, pending.now, &scopes)
+            .map_err(|e| self.verify_error(&e, &scopes))?;
+        claims_to_js(verified.claims())
+    }
+}
+
+/// The whole check in wasm, Ed25519 included: left out of the WebCrypto-only build, which
+/// then carries no Ed25519 arithmetic at all.
+#[cfg(feature = "wasm-ed25519")]
+#[wasm_bindgen]
+impl Verifier {
     /// Verifies `token` at `now` (seconds since the epoch; default: the JS clock) and
     /// requires every scope in `scopes`. Returns the claims as a plain object.
     pub fn verify(
@@ -123,9 +211,7 @@ impl Verifier {
         now: &JsValue,
         scopes: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let token = token
-            .as_string()
-            .ok_or_else(|| type_error("token must be a string"))?;
+        let token = token_string(token)?;
         self.check(&token, now, scopes)
     }
 
@@ -137,11 +223,7 @@ impl Verifier {
         now: &JsValue,
         scopes: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let header = match authorization.as_string() {
-            Some(header) => Some(header),
-            None if authorization.is_undefined() || authorization.is_null() => None,
-            None => return Err(type_error("authorization must be a string or null")),
-        };
+        let header = header_value(authorization)?;
         let token =
             bearer::token_from_header(header.as_deref()).map_err(|e| self.request_error(e))?;
         self.check(token, now, scopes)
@@ -149,146 +231,61 @@ impl Verifier {
 }
 
 impl Verifier {
+    #[cfg(feature = "wasm-ed25519")]
     fn check(&self, token: &str, now: &JsValue, scopes: &JsValue) -> Result<JsValue, JsValue> {
         let scopes = strings(scopes, "scopes", false)?;
-        let now = match now.as_f64() {
-            _ if now.is_undefined() || now.is_null() => js_sys::Date::now() / 1000.0,
-            Some(now) if now.is_finite() => now,
-            _ => return Err(type_error("now must be a finite number of seconds")),
-        };
-        // `as` saturates: a time beyond the i64 range clamps instead of wrapping.
+        let now = now_seconds(now)?;
         let verified = self
             .inner
-            .verify_with_scopes(token, now.floor() as i64, &scopes)
+            .verify_with_scopes(token, now, &scopes)
             .map_err(|e| self.verify_error(&e, &scopes))?;
         claims_to_js(verified.claims())
     }
 
+    fn pending(&self, token: &str, now: &JsValue, scopes: &JsValue) -> Result<Pending, JsValue> {
+        let scopes = strings(scopes, "scopes", false)?;
+        let now = now_seconds(now)?;
+        let pending = self
+            .inner
+            .prepare(token)
+            .map_err(|e| self.verify_error(&e, &scopes))?;
+        let signing_input = token.as_bytes()[..pending.signing_input_len()].to_vec();
+        Ok(Pending {
+            token: pending,
+            signing_input,
+            now,
+            scopes,
+        })
+    }
+
     fn verify_error(&self, error: &CoreError, scopes: &[String]) -> JsValue {
-        let description = error.to_string();
-        let bearer_error = error.bearer_error();
-        // RFC 6750 §3: an insufficient_scope answer names the scope the resource needs.
-        let scope = (bearer_error == BearerError::InsufficientScope).then(|| scopes.join(" "));
-        let challenge = bearer::challenge(
-            self.realm.as_deref(),
-            Some((bearer_error, &description)),
-            scope.as_deref(),
-        );
-        VerifyError::new(
-            error.code(),
-            &description,
-            bearer_error.status(),
-            Some(bearer_error.as_str()),
-            &challenge,
-        )
-        .into()
+        refusal_error(&Refusal::for_token(error, self.realm.as_deref(), scopes))
     }
 
-    fn request_error(&self, error: RequestError) -> JsValue {
-        let description = error.to_string();
-        let bearer_error = error.bearer_error();
-        let challenge = bearer::challenge(
-            self.realm.as_deref(),
-            bearer_error.map(|e| (e, description.as_str())),
-            None,
-        );
-        VerifyError::new(
-            error.code(),
-            &description,
-            error.status(),
-            bearer_error.map(BearerError::as_str),
-            &challenge,
-        )
-        .into()
+    fn request_error(&self, error: bearer::RequestError) -> JsValue {
+        refusal_error(&Refusal::for_request(error, self.realm.as_deref()))
     }
 }
 
-/// The claims as a plain object, members in the order the core serialises them. Extra
-/// claims are the JSON text the core verified, so `JSON.parse` builds them.
-fn claims_to_js(claims: &Claims) -> Result<JsValue, JsValue> {
-    let members = Array::new();
-    let add = |name: &str, value: JsValue| {
-        members.push(&Array::of2(&JsValue::from_str(name), &value));
-    };
-    let text = |value: &Option<String>| value.as_deref().map(JsValue::from_str);
-    let time = |value: Option<i64>| value.map(|t| JsValue::from_f64(t as f64));
-    let aud = match claims.aud.0.as_slice() {
-        [] => None,
-        [one] => Some(JsValue::from_str(one)),
-        many => Some(
-            many.iter()
-                .map(|a| JsValue::from_str(a))
-                .collect::<Array>()
-                .into(),
-        ),
-    };
-    for (name, value) in [
-        ("iss", text(&claims.iss)),
-        ("sub", text(&claims.sub)),
-        ("aud", aud),
-        ("exp", time(Some(claims.exp))),
-        ("nbf", time(claims.nbf)),
-        ("iat", time(claims.iat)),
-        ("jti", text(&claims.jti)),
-        ("client_id", text(&claims.client_id)),
-        ("scope", text(&claims.scope)),
-    ] {
-        if let Some(value) = value {
-            add(name, value);
-        }
-    }
-    for (name, value) in &claims.extra {
-        add(name, JSON::parse(value.get())?);
-    }
-    Ok(object(&members))
+fn token_string(token: &JsValue) -> Result<String, JsValue> {
+    token
+        .as_string()
+        .ok_or_else(|| type_error("token must be a string"))
 }
 
-/// `Object.fromEntries`: own data properties, so even a `__proto__` claim stays a claim.
-fn object(members: &Array) -> JsValue {
-    Object::from_entries(members).map_or(JsValue::UNDEFINED, JsValue::from)
+/// The core's answer, carried as is.
+fn refusal_error(refusal: &Refusal) -> JsValue {
+    VerifyError::new(
+        refusal.code(),
+        refusal.description(),
+        refusal.status(),
+        refusal.error().map(BearerError::as_str),
+        refusal.www_authenticate(),
+        refusal.body(),
+    )
+    .into()
 }
 
 fn jwks_error(error: &KeyError) -> JsValue {
     JwksError::new(error.code(), &error.to_string()).into()
-}
-
-fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
-}
-
-/// `undefined`/`null` → none; an array of strings; a lone string only if `lone` allows it.
-fn strings(value: &JsValue, name: &str, lone: bool) -> Result<Vec<String>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    if let Some(one) = value.as_string().filter(|_| lone) {
-        return Ok(vec![one]);
-    }
-    let expected = || {
-        type_error(&if lone {
-            format!("{name} must be a string or an array of strings")
-        } else {
-            format!("{name} must be an array of strings")
-        })
-    };
-    if !Array::is_array(value) {
-        return Err(expected());
-    }
-    Array::from(value)
-        .iter()
-        .map(|item| item.as_string().ok_or_else(expected))
-        .collect()
-}
-
-/// A non-negative whole number of seconds; `undefined`/`null` → 0.
-fn seconds_option(value: &JsValue, name: &str) -> Result<u64, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(0);
-    }
-    match value.as_f64() {
-        Some(secs) if secs.is_finite() && secs >= 0.0 => Ok(secs as u64),
-        _ => Err(type_error(&format!(
-            "{name} must be a non-negative number of seconds"
-        ))),
-    }
 }

@@ -2,7 +2,8 @@
 //!
 //! `www/verify/test/fixtures/answers.json` holds, for tokens signed by the core and for
 //! `Authorization` header values, exactly what the JS package must answer: the claims, or
-//! the code, HTTP status, RFC 6750 error and `WWW-Authenticate` value. The JS tests replay
+//! the code, HTTP status, RFC 6750 error, `WWW-Authenticate` value and body, all built by
+//! the core's `bearer::Refusal`. The JS tests replay
 //! it through the wasm build, so the edge and the core cannot drift apart. (The core's
 //! hostile token corpus, `crates/core/tests/fixtures/hostile.json`, is replayed as well.)
 //!
@@ -10,10 +11,11 @@
 //! `fixture_is_up_to_date` fails when it is stale, and `TOLLGATE_WRITE_FIXTURES=1 cargo
 //! test -p tollgate-wasm --test answers` rewrites it.
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{Value, json};
 use tollgate_core::{
-    Claims, Jwks, Policy, RawJson, SigningKey, Verifier, VerifyError,
-    bearer::{self, BearerError},
+    Claims, Jwks, Policy, RawJson, SigningKey, Verifier,
+    bearer::{self, BearerError, Refusal},
 };
 
 const ISSUER: &str = "https://auth.tollgate.test";
@@ -70,22 +72,19 @@ fn sign(key: &SigningKey, edit: impl FnOnce(&mut Claims)) -> String {
 }
 
 fn b64(text: &str) -> String {
-    use base64ct::{Base64UrlUnpadded, Encoding};
     Base64UrlUnpadded::encode_string(text.as_bytes())
 }
 
-/// What the package answers for a refusal: the same composition as `crates/wasm`.
-fn refusal(error: &VerifyError, realm: Option<&str>, scopes: &[&str]) -> Value {
-    let description = error.to_string();
-    let bearer_error = error.bearer_error();
-    let scope = (bearer_error == BearerError::InsufficientScope).then(|| scopes.join(" "));
+/// What the package answers for a refusal: the core's [`Refusal`], as `crates/wasm`
+/// carries it.
+fn refusal(refusal: &Refusal) -> Value {
     json!({
-        "code": error.code(),
-        "status": bearer_error.status(),
-        "bearer_error": bearer_error.as_str(),
-        "www_authenticate":
-            bearer::challenge(realm, Some((bearer_error, &description)), scope.as_deref()),
-        "message": description,
+        "code": refusal.code(),
+        "status": refusal.status(),
+        "bearer_error": refusal.error().map(BearerError::as_str),
+        "www_authenticate": refusal.www_authenticate(),
+        "message": refusal.description(),
+        "body": refusal.body(),
     })
 }
 
@@ -98,7 +97,7 @@ fn answer(verifier: &(Verifier, Option<String>), token: &str, scopes: &[&str]) -
                 .expect("verified claims serialise");
             json!({ "claims": serde_json::from_str::<Value>(&text).expect("claims are JSON") })
         }
-        Err(error) => refusal(&error, verifier.1.as_deref(), scopes),
+        Err(error) => refusal(&Refusal::for_token(&error, verifier.1.as_deref(), scopes)),
     }
 }
 
@@ -106,21 +105,7 @@ fn header_answer(realm: Option<&str>, authorization: Option<&str>, scopes: &[&st
     let verifier = verifier(realm);
     match bearer::token_from_header(authorization) {
         Ok(token) => answer(&verifier, token, scopes),
-        Err(error) => {
-            let description = error.to_string();
-            let bearer_error = error.bearer_error();
-            json!({
-                "code": error.code(),
-                "status": error.status(),
-                "bearer_error": bearer_error.map(BearerError::as_str),
-                "www_authenticate": bearer::challenge(
-                    realm,
-                    bearer_error.map(|e| (e, description.as_str())),
-                    None,
-                ),
-                "message": description,
-            })
-        }
+        Err(error) => refusal(&Refusal::for_request(error, realm)),
     }
 }
 
@@ -128,6 +113,7 @@ fn header_answer(realm: Option<&str>, authorization: Option<&str>, scopes: &[&st
 const TOKEN_ROWS: &str = "
     signed_by_core            orders:read             -
     second_key                -                       -
+    alg_ed25519_name          -                       -
     insufficient_scope        orders:delete           insufficient_scope
     insufficient_scope_two    orders:read,admin:all   insufficient_scope
     expired                   -                       expired
@@ -168,6 +154,17 @@ fn token_for(name: &str) -> String {
     match name {
         "signed_by_core" | "insufficient_scope" | "insufficient_scope_two" => good(),
         "second_key" => other(),
+        "alg_ed25519_name" => {
+            // RFC 9864 §2.2's name, signed by key A's seed outside the core.
+            use ed25519_dalek::Signer as _;
+            let header = b64(r#"{"alg":"Ed25519","kid":"edge-a","typ":"at+jwt"}"#);
+            let payload = b64(&claims().to_json().expect("claims serialise"));
+            let input = format!("{header}.{payload}");
+            let signature =
+                ed25519_dalek::SigningKey::from_bytes(&[0x5a; 32]).sign(input.as_bytes());
+            let signature = Base64UrlUnpadded::encode_string(&signature.to_bytes());
+            format!("{input}.{signature}")
+        }
         "expired" => sign(&key_a(), |c| c.exp = NOW - 6),
         "expired_within_tolerance" => sign(&key_a(), |c| c.exp = NOW - 4),
         "not_yet_valid" => sign(&key_a(), |c| c.nbf = Some(NOW + 6)),

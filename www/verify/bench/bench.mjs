@@ -16,7 +16,7 @@ Object.assign(process.env, {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
 });
 
-const ROUNDS = 7;
+const ROUNDS = 9;
 const N = 1000;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fx = JSON.parse(readFileSync(new URL("../test/fixtures/answers.json", import.meta.url), "utf8"));
@@ -24,27 +24,35 @@ const token = fx.tokens.find((t) => t.name === "signed_by_core").token;
 const policy = { issuer: fx.issuer, audience: fx.audience };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
-const row = (where, what, usPerVerify) =>
-  rows.push({ where, what, "µs/verify": usPerVerify.toFixed(1), "ops/s": Math.round(1e6 / usPerVerify) });
+const row = (where, what, usPerVerify) => rows.push({ where, what, us: usPerVerify });
 
-async function timeLoop(fn) {
-  for (let i = 0; i < 200; i++) await fn(); // warm-up: let V8 tier the code up
-  const samples = [];
+/**
+ * Median µs per call of each function, the rounds interleaved (A B C A B C ...) so that
+ * load from other processes falls on every contender alike.
+ */
+async function timeLoops(fns) {
+  for (const fn of Object.values(fns)) for (let i = 0; i < 200; i++) await fn(); // warm-up: let V8 tier up
+  const samples = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < N; i++) await fn();
-    samples.push(((performance.now() - t0) * 1000) / N);
+    for (const [name, fn] of Object.entries(fns)) {
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++) await fn();
+      samples[name].push(((performance.now() - t0) * 1000) / N);
+    }
   }
-  return median(samples);
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
 }
 
 // Node: the same process, the same token, the real clock.
 const ours = new Verifier({ jwks: fx.jwks, ...policy });
 const jwks = createLocalJWKSet(fx.jwks);
 const joseOptions = { ...policy, typ: "at+jwt", algorithms: ["EdDSA"] };
-row(`Node ${process.version}`, "@tollgate/verify verify()", await timeLoop(() => ours.verify(token)));
-row(`Node ${process.version}`, "@tollgate/verify verifyAsync()", await timeLoop(() => ours.verifyAsync(token)));
-row(`Node ${process.version}`, "jose jwtVerify", await timeLoop(() => jwtVerify(token, jwks, joseOptions)));
+const node = await timeLoops({
+  "@tollgate/verify verify()": () => ours.verify(token),
+  "@tollgate/verify verifyAsync()": () => ours.verifyAsync(token),
+  "jose jwtVerify": () => jwtVerify(token, jwks, joseOptions),
+});
+for (const [what, us] of Object.entries(node)) row(`Node ${process.version}`, what, us);
 
 // workerd: bench/worker.js loops inside the isolate; performance.now() there is only
 // coarse, so the Node side times whole requests and subtracts an empty one.
@@ -76,12 +84,14 @@ const firstRequest = await request("wasm", 1);
 const warm = [];
 for (let i = 0; i < 5; i++) warm.push(await request("wasm", 1));
 const warmRequest = median(warm);
-for (const impl of ["wasm", "jose"]) {
-  await request(impl, 500); // warm-up
-  const samples = [];
-  for (let r = 0; r < ROUNDS; r++) samples.push(((await request(impl, N)) - (await request(impl, 0))) * (1000 / N));
-  row("workerd (Miniflare)", impl === "wasm" ? "@tollgate/verify verify()" : "jose jwtVerify", median(samples));
+const names = { wasm: "@tollgate/verify verify()", async: "@tollgate/verify verifyAsync()", jose: "jose jwtVerify" };
+const impls = Object.keys(names);
+for (const impl of impls) await request(impl, 500); // warm-up
+const samples = Object.fromEntries(impls.map((impl) => [impl, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const impl of impls) samples[impl].push(((await request(impl, N)) - (await request(impl, 0))) * (1000 / N));
 }
+for (const impl of impls) row("workerd (Miniflare)", names[impl], median(samples[impl]));
 await mf.dispose();
 
 // Cold start in fresh Node processes.
@@ -91,7 +101,17 @@ const colds = [0, 1, 2, 3, 4].map(() =>
 const cold = Object.fromEntries(Object.keys(colds[0]).map((k) => [k, median(colds.map((c) => c[k])).toFixed(2)]));
 
 const wasm = readFileSync(`${root}pkg/tollgate_wasm_bg.wasm`);
-console.table(rows);
+// Ratio to jose in the same runtime and run: above 1 is faster than jose.
+const jose = Object.fromEntries(rows.filter((r) => r.what.startsWith("jose")).map((r) => [r.where, r.us]));
+console.table(
+  rows.map(({ where, what, us }) => ({
+    where,
+    what,
+    "µs/verify": us.toFixed(1),
+    "ops/s": Math.round(1e6 / us),
+    "× jose": (jose[where] / us).toFixed(2),
+  })),
+);
 console.log("Cold start, Node (ms, median of 5 processes):", cold);
 console.log(
   `Cold start, workerd: runtime ready in ${ready.toFixed(0)} ms; first request ${firstRequest.toFixed(1)} ms, warm request ${warmRequest.toFixed(1)} ms`,

@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 const fx = JSON.parse(readFileSync(new URL("../test/fixtures/answers.json", import.meta.url), "utf8"));
 const bytes = readFileSync(new URL("../pkg/tollgate_wasm_bg.wasm", import.meta.url));
 const glue = await import("../pkg/tollgate_wasm.js");
-const { Verifier } = await import("../src/api.js");
+const Verifier = (await import("../src/full.js")).fullVerifier();
 
 const t0 = performance.now();
 const module = new WebAssembly.Module(bytes);

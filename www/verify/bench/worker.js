@@ -1,5 +1,6 @@
-// Benchmark Worker, run in workerd by bench.mjs: GET /?impl=wasm|jose&n=N&token=...
-// verifies the token N times, one at a time, and answers how many passed.
+// Benchmark Worker, run in workerd by bench.mjs: GET /?impl=wasm|async|jose&n=N&token=...
+// verifies the token N times, one at a time, and answers how many passed. `wasm` is
+// verify() (all in wasm), `async` is verifyAsync() (the equation by WebCrypto).
 import { Verifier } from "../src/workerd.js";
 import { createLocalJWKSet, jwtVerify } from "../node_modules/jose/dist/webapi/index.js";
 
@@ -21,6 +22,9 @@ export default {
         const { payload } = await jwtVerify(token, theirs, { ...options, typ: "at+jwt", algorithms: ["EdDSA"] });
         if (payload.sub) ok++;
       }
+    } else if (url.searchParams.get("impl") === "async") {
+      ours ??= new Verifier({ jwks, ...options });
+      for (let i = 0; i < n; i++) if ((await ours.verifyAsync(token)).sub) ok++;
     } else {
       ours ??= new Verifier({ jwks, ...options });
       for (let i = 0; i < n; i++) if (ours.verify(token).sub) ok++;

@@ -1,9 +1,10 @@
-// `npm run build`: crates/wasm → pkg/ (cargo, wasm-bindgen --target web, wasm-opt).
+// `npm run build` (and `npm pack`): crates/wasm → pkg/ and pkg/webcrypto/ (cargo,
+// wasm-bindgen --target web, wasm-opt).
 //
 // Honors CARGO_TARGET_DIR, else uses the workspace's target/. The wasm-bindgen CLI must be
 // the exact version Cargo.lock pins (the JS glue and the crate speak one private ABI).
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -42,41 +43,46 @@ function checkBindgen() {
 }
 
 checkBindgen();
-run("cargo", ["build", "-p", "tollgate-wasm", "--target", "wasm32-unknown-unknown", "--profile", profile], {
-  cwd: repo,
-  env: { ...process.env, CARGO_TARGET_DIR: targetDir },
-});
-
-rmSync(out, { recursive: true, force: true });
-const built = join(targetDir, "wasm32-unknown-unknown", profile, "tollgate_wasm.wasm");
-run("wasm-bindgen", [
-  "--target", "web",
-  "--out-dir", out,
-  "--no-typescript",
-  "--remove-name-section",
-  "--remove-producers-section",
-  built,
-]);
-
-// binaryen from npm: Debian's wasm-opt 108 mangles current wasm-bindgen output.
-const wasm = join(out, "tollgate_wasm_bg.wasm");
 const wasmOpt = join(pkgRoot, "node_modules", ".bin", "wasm-opt");
 if (!existsSync(wasmOpt)) {
   console.error("wasm-opt missing: run `npm ci` first (it comes from the binaryen package)");
   process.exit(1);
 }
-const optLevel = process.env.TOLLGATE_WASM_OPT ?? "-O3";
-run(wasmOpt, [optLevel, "--strip-debug", "--strip-producers", "--strip-target-features", wasm, "-o", wasm]);
-
-// The error classes live in a wasm-bindgen snippet; re-export them from a fixed path so
-// the package hands out the very classes the glue throws.
-const snippets = join(out, "snippets");
-const [crateDir] = readdirSync(snippets);
-writeFileSync(
-  join(out, "errors.js"),
-  `export { VerifyError, JwksError } from "./snippets/${crateDir}/js/errors.js";\n`,
-);
-
-const bytes = readFileSync(wasm);
+rmSync(out, { recursive: true, force: true });
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`pkg/tollgate_wasm_bg.wasm: ${kib(bytes.length)} raw, ${kib(gzipSync(bytes, { level: 9 }).length)} gzip -9`);
+
+/** One build of crates/wasm with `cargoFlags`, bound and optimised into `dir`. */
+function buildVariant(dir, cargoFlags) {
+  run(
+    "cargo",
+    ["build", "-p", "tollgate-wasm", "--target", "wasm32-unknown-unknown", "--profile", profile, ...cargoFlags],
+    { cwd: repo, env: { ...process.env, CARGO_TARGET_DIR: targetDir } },
+  );
+  const built = join(targetDir, "wasm32-unknown-unknown", profile, "tollgate_wasm.wasm");
+  run("wasm-bindgen", [
+    "--target", "web",
+    "--out-dir", dir,
+    "--no-typescript",
+    "--remove-name-section",
+    "--remove-producers-section",
+    built,
+  ]);
+  // binaryen from npm: Debian's wasm-opt 108 mangles current wasm-bindgen output.
+  const wasm = join(dir, "tollgate_wasm_bg.wasm");
+  const optLevel = process.env.TOLLGATE_WASM_OPT ?? "-O3";
+  run(wasmOpt, [optLevel, "--strip-debug", "--strip-producers", "--strip-target-features", wasm, "-o", wasm]);
+  // The error classes: one module for both builds, so `instanceof` holds whichever threw.
+  const snippets = join(dir, "snippets");
+  for (const crateDir of readdirSync(snippets)) {
+    const snippet = join(snippets, crateDir, "js", "errors.js");
+    const shared = relative(dirname(snippet), join(out, "errors.js")).split("\\").join("/");
+    writeFileSync(snippet, `export { VerifyError, JwksError } from "./${shared}";\n`);
+  }
+  const bytes = readFileSync(wasm);
+  console.log(`${relative(pkgRoot, wasm)}: ${kib(bytes.length)} raw, ${kib(gzipSync(bytes, { level: 9 }).length)} gzip -9`);
+}
+
+// The full build (pkg/), and the WebCrypto one without Ed25519 (pkg/webcrypto/).
+buildVariant(out, []);
+buildVariant(join(out, "webcrypto"), ["--no-default-features"]);
+copyFileSync(join(repo, "crates", "wasm", "js", "errors.js"), join(out, "errors.js"));

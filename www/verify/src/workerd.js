@@ -2,7 +2,9 @@
 // us the .wasm as a precompiled WebAssembly.Module, instantiated once per isolate.
 import module from "../pkg/tollgate_wasm_bg.wasm";
 import { initSync } from "../pkg/tollgate_wasm.js";
+import { fullVerifier } from "./full.js";
 
 initSync({ module });
 
-export * from "./api.js";
+export { JwksError, VerifyError } from "./full.js";
+export const Verifier = fullVerifier();

@@ -230,7 +230,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case::new("header_deep_nesting", "RFC 8259 §9", MALFORMED, || {
             with_header(&header(KID_A).raw("x", "[".repeat(3000)))
         }),
-        // Algorithm: only `EdDSA`, whatever the header says.
+        // Algorithm: only Ed25519 (`EdDSA` or `Ed25519`), whatever else the header says.
         Case::new("alg_none_unsigned", "RFC 8725 §2.1", ALG, || {
             let h = header(KID_A).str("alg", "none");
             compact(h.json().as_bytes(), claims().json().as_bytes(), b"")
@@ -253,8 +253,15 @@ pub(crate) fn cases() -> Vec<Case> {
         Case::new("alg_es256", "RFC 8725 §3.1", ALG, || {
             with_header(&header(KID_A).str("alg", "ES256"))
         }),
-        Case::new("alg_ed25519_name", "RFC 8037 §3.1", ALG, || {
+        // RFC 9864's fully specified name for the same algorithm, exactly as written.
+        Case::new("alg_ed25519_name", "RFC 9864 §2.2", None, || {
             with_header(&header(KID_A).str("alg", "Ed25519"))
+        }),
+        Case::new("alg_ed25519_lowercase", "RFC 9864 §2.2", ALG, || {
+            with_header(&header(KID_A).str("alg", "ed25519"))
+        }),
+        Case::new("alg_ed448", "RFC 9864 §2.2", ALG, || {
+            with_header(&header(KID_A).str("alg", "Ed448"))
         }),
         Case::new("alg_lowercase", "RFC 7515 §4.1.1", ALG, || {
             with_header(&header(KID_A).str("alg", "eddsa"))

@@ -152,6 +152,14 @@ pub(crate) fn cases() -> Vec<Case> {
             s[..32].copy_from_slice(&hex(ORDER_8));
             resign(&valid(), &s)
         }),
+        // Passes the cofactorless equation, as OpenSSL and BoringSSL check it: only the
+        // small-order `R` refusal stands between this and acceptance.
+        Case::new(
+            "signature_identity_r_satisfies_equation",
+            "RFC 8032 §5.1.7",
+            SIG,
+            || identity_r_forgery(&valid()),
+        ),
         Case::new("signature_all_zero", "RFC 8032 §5.1.7", SIG, || {
             resign(&valid(), &[0; 64])
         }),
@@ -191,4 +199,32 @@ pub(crate) fn cases() -> Vec<Case> {
             format!("{}.{p}.{s}", b64(header(KID_B).json().as_bytes()))
         }),
     ]
+}
+
+/// `token` re-signed by key A with `R` = the identity and `S = k·a`, so that
+/// `[S]B = R + [k]A` holds: a signature a lenient verifier accepts.
+fn identity_r_forgery(token: &str) -> String {
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest as _, Sha512};
+    let (h, p, _) = segments(token);
+    let message = format!("{h}.{p}");
+    let expanded = Sha512::digest(crate::common::SEED_A);
+    let mut secret = [0u8; 32];
+    secret.copy_from_slice(&expanded[..32]);
+    // RFC 8032 §5.1.5 clamping.
+    secret[0] &= 248;
+    secret[31] &= 127;
+    secret[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(secret);
+    let public = dalek(&crate::common::SEED_A).verifying_key().to_bytes();
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(IDENTITY)
+            .chain_update(public)
+            .chain_update(message.as_bytes()),
+    );
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&IDENTITY);
+    signature[32..].copy_from_slice((k * a).as_bytes());
+    resign(token, &signature)
 }

@@ -47,10 +47,11 @@ async fn cluster(dir: &Path, verb: &str) -> String {
 async fn signal_cluster(dir: &Path, signal: &str) {
     let pid_file = std::fs::read_to_string(dir.join("data/postmaster.pid")).unwrap();
     let pid = pid_file.lines().next().unwrap().trim().to_string();
-    let children = Command::new("pkill").args([signal, "-P", &pid]).status();
-    assert!(children.await.unwrap().success(), "pkill {signal} -P {pid}");
+    // The postmaster first: stopped, it forks no backend that would escape the signal.
     let postmaster = Command::new("kill").args([signal, &pid]).status();
     assert!(postmaster.await.unwrap().success(), "kill {signal} {pid}");
+    let children = Command::new("pkill").args([signal, "-P", &pid]).status();
+    assert!(children.await.unwrap().success(), "pkill {signal} -P {pid}");
 }
 
 /// One token request: (status, Retry-After, error code, how long it took).

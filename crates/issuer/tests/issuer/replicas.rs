@@ -195,7 +195,12 @@ async fn kid_of(replica: &Replica, token: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn both_replicas_publish_one_key_set_and_switch_keys_together() {
     let (dir, db) = (TempDir::new().unwrap(), fresh_database().await);
-    let replicas = pair(&dir, &db, &[]).await;
+    // Uncached key sets, so a 3 s lead is long enough (rotate keeps the lead at least
+    // the JWKS max-age plus one reload); the CLI reads the same file as the replicas.
+    let config = dir.path().join("tollgate.toml");
+    std::fs::write(&config, "jwks_max_age_secs = 0\nkey_reload_secs = 1\n").unwrap();
+    let config = config.to_str().unwrap();
+    let replicas = pair(&dir, &db, &["--config", config]).await;
     assert_eq!(jwks(&replicas[0]).await, jwks(&replicas[1]).await);
     let (id, secret) = create(&dir, &db, &[]).await;
     let (before, _) = expect_token(token(&replicas[0], &id, &secret, GRANT).await).await;
@@ -204,7 +209,14 @@ async fn both_replicas_publish_one_key_set_and_switch_keys_together() {
     let rotated = cli(
         dir.path(),
         &db,
-        &["keys", "rotate", "--activate-after", "3"],
+        &[
+            "--config",
+            config,
+            "keys",
+            "rotate",
+            "--activate-after",
+            "3",
+        ],
     )
     .await;
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
