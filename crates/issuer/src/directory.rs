@@ -16,7 +16,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError, RwLock},
+    sync::{
+        Arc, Mutex, PoisonError, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -41,6 +44,8 @@ const PAGE: u32 = 1000;
 #[derive(Debug, Default)]
 struct Failures {
     states: HashMap<String, HashMap<String, FailureState>>,
+    /// Authentications of a pair now on the careful path (see [`Directory::careful`]).
+    pending: HashMap<String, HashMap<String, u32>>,
     pairs: usize,
     /// More non-clean pairs exist than `states` may hold.
     overflow: bool,
@@ -49,6 +54,28 @@ struct Failures {
 impl Failures {
     fn get(&self, client_id: &str, source: &str) -> Option<FailureState> {
         self.states.get(client_id)?.get(source).copied()
+    }
+
+    fn is_pending(&self, client_id: &str, source: &str) -> bool {
+        self.pending
+            .get(client_id)
+            .is_some_and(|sources| sources.contains_key(source))
+    }
+
+    fn adjust_pending(&mut self, client_id: &str, source: &str, up: bool) {
+        let sources = self.pending.entry(client_id.to_string()).or_default();
+        let count = sources.entry(source.to_string()).or_default();
+        *count = if up {
+            *count + 1
+        } else {
+            count.saturating_sub(1)
+        };
+        if *count == 0 {
+            sources.remove(source);
+            if sources.is_empty() {
+                self.pending.remove(client_id);
+            }
+        }
     }
 
     fn set(&mut self, client_id: &str, source: &str, state: FailureState) {
@@ -80,7 +107,9 @@ pub struct Directory {
     failures: Mutex<Failures>,
     /// The marks applied so far; held for the whole of a sync, so syncs run one at a time.
     marks: AsyncMutex<ChangeMarks>,
-    synced: Mutex<Option<Instant>>,
+    /// When the last sync succeeded, in milliseconds since `epoch` (0: never).
+    synced_ms: AtomicU64,
+    epoch: Instant,
 }
 
 /// What the view knows of one (client id, source) pair.
@@ -90,6 +119,23 @@ pub struct Entry {
     pub client: Option<Arc<Client>>,
     /// Its failure state from that source.
     pub failures: FailureState,
+    /// Clean and with no authentication of the pair on the careful path: a matching
+    /// secret may be accepted without taking the pair's turn.
+    pub settled: bool,
+}
+
+/// Marks a pair as being authenticated on the careful path, for as long as it lives.
+#[derive(Debug)]
+pub struct Careful<'a> {
+    directory: &'a Directory,
+    client_id: String,
+    source: String,
+}
+
+impl Drop for Careful<'_> {
+    fn drop(&mut self) {
+        lock(&self.directory.failures).adjust_pending(&self.client_id, &self.source, false);
+    }
 }
 
 impl Directory {
@@ -102,7 +148,8 @@ impl Directory {
                 clients: -1,
                 failures: 0,
             }),
-            synced: Mutex::new(None),
+            synced_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
         };
         directory.sync(store).await?;
         Ok(directory)
@@ -111,8 +158,9 @@ impl Directory {
     /// The pair as the view knows it, or `None` when the view is stale or does not
     /// hold the pair (the caller then reads the store).
     pub fn lookup(&self, client_id: &str, source: &str) -> Option<Entry> {
-        let fresh = lock(&self.synced).is_some_and(|at| at.elapsed() < MAX_AGE);
-        if !fresh {
+        let synced = self.synced_ms.load(Ordering::Acquire);
+        let age_ms = self.elapsed_ms().saturating_sub(synced);
+        if synced == 0 || u128::from(age_ms) >= MAX_AGE.as_millis() {
             return None;
         }
         let client = read(&self.clients).get(client_id).cloned();
@@ -122,10 +170,26 @@ impl Directory {
             None if failures.overflow => return None,
             None => FailureState::default(),
         };
+        let settled = state.is_clean()
+            && state.locked_until_ms == 0
+            && !failures.is_pending(client_id, source);
         Some(Entry {
             client,
             failures: state,
+            settled,
         })
+    }
+
+    /// Marks the pair as being authenticated on the careful path (its turn held): until
+    /// the mark drops, [`lookup`](Self::lookup) calls it unsettled, so a matching secret
+    /// waits for the turn and sees the outcome of any failure being counted.
+    pub fn careful(&self, client_id: &str, source: &str) -> Careful<'_> {
+        lock(&self.failures).adjust_pending(client_id, source, true);
+        Careful {
+            directory: self,
+            client_id: client_id.to_string(),
+            source: source.to_string(),
+        }
     }
 
     /// One poll: reloads what changed since the last one. Each row is fetched with its
@@ -149,7 +213,8 @@ impl Directory {
             }
             seen.failures = last;
         }
-        *lock(&self.synced) = Some(Instant::now());
+        self.synced_ms
+            .store(self.elapsed_ms().max(1), Ordering::Release);
         Ok(())
     }
 
@@ -170,6 +235,10 @@ impl Directory {
         });
         failures.pairs = failures.states.values().map(HashMap::len).sum();
         Ok(())
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Clients held, and an estimate of the bytes the view takes for them.
