@@ -14,7 +14,7 @@ use crate::{
     config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
     keys::KeyInfo,
-    telemetry,
+    store, telemetry,
 };
 
 mod open;
@@ -83,23 +83,42 @@ async fn bind_one(addr: SocketAddr) -> Result<TcpListener, SetupError> {
         .map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
 }
 
-/// Announces the bound addresses on stdout (for scripts and test harnesses) and in the
-/// log: `listening on ADDR`, then `admin listening on ADDR` if the admin listener is on.
-fn announce(listeners: &Listeners) -> Result<(), SetupError> {
+/// Announces the bound addresses on stdout (for scripts and test harnesses): `listening
+/// on ADDR`, then `admin listening on ADDR` if the admin listener is on; and logs one
+/// startup line with the version, both addresses, the store kind and the issuer.
+fn announce(listeners: &Listeners, config: &Config, state: &AppState) -> Result<(), CommandError> {
     let addr = listeners.public.local_addr()?;
     println!("listening on {addr}");
-    tracing::info!("listening on {addr}");
-    if let Some(admin) = &listeners.admin {
-        let addr = admin.local_addr()?;
-        println!("admin listening on {addr}");
-        tracing::info!("admin (metrics, health) listening on {addr}");
-    }
+    let admin = match &listeners.admin {
+        Some(admin) => {
+            let addr = admin.local_addr()?;
+            println!("admin listening on {addr}");
+            addr.to_string()
+        }
+        None => "off".into(),
+    };
     let _ = std::io::stdout().flush();
+    let store_kind = match store::Backend::of(&config.store.database)? {
+        store::Backend::Sqlite => "sqlite",
+        store::Backend::Postgres => "postgres",
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %addr,
+        admin = %admin,
+        store = store_kind,
+        issuer = %state.settings().issuer,
+        "tollgate started"
+    );
     Ok(())
 }
 
-async fn serve_on(listeners: Listeners, state: AppState) -> Result<(), CommandError> {
-    announce(&listeners)?;
+async fn serve_on(
+    listeners: Listeners,
+    config: &Config,
+    state: AppState,
+) -> Result<(), CommandError> {
+    announce(&listeners, config, &state)?;
     crate::run(
         listeners.public,
         listeners.admin,
@@ -114,7 +133,7 @@ async fn serve(config: &Config) -> Result<(), CommandError> {
     let listeners = bind(config).await?;
     let addr = listeners.public.local_addr()?;
     let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
-    serve_on(listeners, state).await
+    serve_on(listeners, config, state).await
 }
 
 async fn quickstart(config: &Config) -> Result<(), CommandError> {
@@ -157,7 +176,7 @@ async fn quickstart(config: &Config) -> Result<(), CommandError> {
          \nGet a token (form parameters):\n  curl -d grant_type=client_credentials -d client_id={id} -d client_secret={secret} {base}/oauth/token\n\
          \nPublic keys for a Worker: `tollgate jwks > jwks.json` (or GET {base}/.well-known/jwks.json)\n"
     );
-    serve_on(listeners, state).await
+    serve_on(listeners, config, state).await
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
