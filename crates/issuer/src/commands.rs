@@ -18,8 +18,10 @@ use crate::{
 };
 
 mod open;
+mod quickstart;
 
-use self::open::{Access, Files, MasterSource, open, open_bound, public_keys};
+use self::open::{Access, open, open_bound, public_keys};
+pub use self::quickstart::{DEMO_AUDIENCE, DEMO_SCOPES};
 
 /// Any failure of a command; printed as `error: ...`.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
@@ -45,7 +47,7 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     telemetry::init(config.log_format == LogFormat::Json);
     match cli.command {
         Command::Serve(_) => serve(&config).await,
-        Command::Quickstart(_) => quickstart(&config).await,
+        Command::Quickstart(_) => quickstart::quickstart(&config).await,
         Command::Client(command) => client(&open(&config, Access::Admin).await?.0, command).await,
         Command::Keys(command) => keys(&config, command).await,
         Command::Jwks => {
@@ -133,49 +135,6 @@ async fn serve(config: &Config) -> Result<(), CommandError> {
     let listeners = bind(config).await?;
     let addr = listeners.public.local_addr()?;
     let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
-    serve_on(listeners, config, state).await
-}
-
-async fn quickstart(config: &Config) -> Result<(), CommandError> {
-    if let Some(path) = Files::of(config)?.database.filter(|p| p.exists()) {
-        return Err(format!(
-            "{} already exists; quickstart only sets up a new store (use `tollgate serve`)",
-            path.display()
-        )
-        .into());
-    }
-    // Bind before creating anything, so a busy port leaves no half-made store behind.
-    let listeners = bind(config).await?;
-    let addr = listeners.public.local_addr()?;
-    let (state, source) = open_bound(config, Access::Serve, Some(addr)).await?;
-    let mut spec = ClientSpec::new(["demo:read", "demo:write"]);
-    spec.id = Some(DEMO_CLIENT_ID.into());
-    spec.name = "Quickstart demo client".into();
-    let demo = admin::create_client(&state, spec).await?;
-    let (id, secret) = (&demo.client.client_id, &demo.client_secret);
-    let base = &state.settings().issuer;
-    let db = &config.store.database;
-    let sealing = match source {
-        MasterSource::File(path) => format!(
-            "The signing key and the pepper are sealed with the master key in {} (mode 0600).\n\
-             Back it up with the store: without it the store cannot be opened.",
-            path.display()
-        ),
-        MasterSource::Env => {
-            "The signing key and the pepper are sealed with TOLLGATE_MASTER_KEY.".into()
-        }
-        MasterSource::Plaintext => "The signing key and the pepper are kept in plaintext \
-                                    (--insecure-plaintext-keys)."
-            .into(),
-    };
-    println!(
-        "Created {db} with a signing key and a demo client.\n{sealing}\n\
-         \n  client_id:     {id}\n  client_secret: {secret}\n\
-         \nThe secret is shown once; only a keyed hash is stored.\n\
-         \nGet a token (HTTP Basic):\n  curl -u '{id}:{secret}' -d grant_type=client_credentials {base}/oauth/token\n\
-         \nGet a token (form parameters):\n  curl -d grant_type=client_credentials -d client_id={id} -d client_secret={secret} {base}/oauth/token\n\
-         \nPublic keys for a Worker: `tollgate jwks > jwks.json` (or GET {base}/.well-known/jwks.json)\n"
-    );
     serve_on(listeners, config, state).await
 }
 
