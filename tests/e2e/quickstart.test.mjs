@@ -2,52 +2,32 @@
 // prints, run exactly as printed — through to the example Worker in workerd.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { startWorker } from "../../www/worker-example/test/harness.mjs";
-import { BIN } from "./issuer.mjs";
+import { BIN, printedLine, quickstart } from "./issuer.mjs";
 
 const run = promisify(execFile);
-let dir, child, output = "";
+let dir, server, output = "";
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tollgate-quickstart-"));
   const env = { ...process.env };
   delete env.TOLLGATE_DATABASE_URL;
-  child = spawn(BIN, ["quickstart", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`quickstart did not start:\n${output}`)), 30_000);
-    const onData = (chunk) => {
-      output += chunk;
-      if (/^admin listening on 127\.0\.0\.1:\d+$/m.test(output) && /curl -d /.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`quickstart exited with ${code}:\n${output}`)));
-  });
+  server = await quickstart(BIN, dir, env);
+  output = server.output();
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const printed = (prefix) => {
-  const line = output.split("\n").find((l) => l.trim().startsWith(prefix));
-  assert.ok(line, `quickstart prints a line starting with ${prefix}`);
-  return line.trim();
-};
+const printed = (prefix) => printedLine(output, prefix);
 
 test("the printed curl commands (Basic and form) return tokens that jose verifies", async () => {
   const base = printed("curl -u").match(/(http:\/\/127\.0\.0\.1:\d+)\/oauth\/token/)[1];
