@@ -140,7 +140,7 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
 
 /// Serves [`app`] on `listener` and [`admin_app`] on `admin` (if given) until `shutdown`
 /// resolves, then drains open requests. Also runs the key-reload and pruning jobs for as
-/// long as it serves. Connections are limited by [`Settings::limits`] (see
+/// long as it serves, and reloads the keys on SIGHUP. Connections are limited by [`Settings::limits`] (see
 /// [`config::ConnectionLimits`]); the process's soft open-file limit is raised to its hard
 /// limit and `max_connections` lowered to fit below it. Each request carries its peer
 /// address as [`axum::extract::ConnectInfo`]`<SocketAddr>`.
