@@ -3,9 +3,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { startWorker } from "../../www/worker-example/test/harness.mjs";
@@ -18,6 +18,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tollgate-quickstart-"));
   const env = { ...process.env };
   delete env.TOLLGATE_DATABASE_URL;
+  // `tollgate` is not on PATH here (install.test.mjs covers the installed case).
+  const self = realpathSync(BIN);
+  const other = (d) => !existsSync(join(d, "tollgate")) || realpathSync(join(d, "tollgate")) !== self;
+  env.PATH = (env.PATH ?? "").split(delimiter).filter(other).join(delimiter);
   server = await quickstart(BIN, dir, env);
   output = server.output();
 });
