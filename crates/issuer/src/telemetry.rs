@@ -5,9 +5,9 @@
 //! code, or `locked`), latency in milliseconds as a number, and the source address
 //! (behind a trusted proxy, the client's). Authenticated token requests add the client id
 //! and the grant type. No header and no body is ever recorded, so secrets, tokens and
-//! `Authorization` values cannot reach the logs. An incoming `X-Request-Id` is kept only if it is at most 64
-//! characters of `[A-Za-z0-9._-]` (it is echoed and logged: no log-line forgery, no
-//! unbounded lines); otherwise a new one is made.
+//! `Authorization` values cannot reach the logs. An incoming `X-Request-Id` is kept only
+//! if it is at most 64 characters of `[A-Za-z0-9._-]` (it is echoed and logged: no
+//! log-line forgery, no unbounded lines); otherwise a new one is made.
 
 use std::{
     io::IsTerminal as _,

@@ -49,16 +49,17 @@ async fn token(
     State(state): State<AppState>,
     Authenticated { client, form }: Authenticated,
 ) -> Response {
-    let grant = match form.get("grant_type") {
-        Some("client_credentials") => "client_credentials",
-        Some("refresh_token") => "refresh_token",
-        _ => "-",
-    };
-    let result = match form.get("grant_type") {
-        None => Err(OAuthError::InvalidRequest("grant_type is required")),
-        Some("client_credentials") => client_credentials(&state, &client, &form).await,
-        Some("refresh_token") => refresh(&state, &client, &form).await,
-        Some(_) => Err(OAuthError::UnsupportedGrantType),
+    let (grant, result) = match form.get("grant_type") {
+        None => (
+            "-",
+            Err(OAuthError::InvalidRequest("grant_type is required")),
+        ),
+        Some("client_credentials") => (
+            "client_credentials",
+            client_credentials(&state, &client, &form).await,
+        ),
+        Some("refresh_token") => ("refresh_token", refresh(&state, &client, &form).await),
+        Some(_) => ("-", Err(OAuthError::UnsupportedGrantType)),
     };
     let mut response = match result {
         Ok(body) => (no_store_headers(), Json(body)).into_response(),
