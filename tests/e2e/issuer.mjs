@@ -62,6 +62,47 @@ export async function serve(store, extraArgs = []) {
   return { url, adminUrl, stop, output: () => output };
 }
 
+/**
+ * Starts `quickstart` (binary `bin`) in `dir` on free loopback ports; resolves once it
+ * has printed its commands and both listeners, with `output()` (stdout and stderr so far)
+ * and `stop()`.
+ */
+export async function quickstart(bin, dir, env) {
+  const child = spawn(bin, ["quickstart", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"], {
+    cwd: dir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`quickstart did not start:\n${output}`)), 30_000);
+    const onData = (chunk) => {
+      output += chunk;
+      if (/^admin listening on 127\.0\.0\.1:\d+$/m.test(output) && /curl -d /.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`quickstart exited with ${code}:\n${output}`)));
+  });
+  const stop = () =>
+    new Promise((done) => {
+      if (child.exitCode !== null) return done();
+      child.once("exit", done);
+      child.kill("SIGTERM");
+    });
+  return { output: () => output, stop };
+}
+
+/** The trimmed line of `output` that starts with `prefix`. */
+export function printedLine(output, prefix) {
+  const line = output.split("\n").find((l) => l.trim().startsWith(prefix));
+  if (!line) throw new Error(`no line starting with ${prefix} in:\n${output}`);
+  return line.trim();
+}
+
 /** POSTs a form to the token endpoint, with Basic credentials when `basic` is given. */
 export async function tokenRequest(url, form, basic) {
   const headers = { "content-type": "application/x-www-form-urlencoded" };

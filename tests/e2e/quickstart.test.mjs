@@ -1,52 +1,37 @@
-// README command 1: `tollgate quickstart` on an empty directory, and the curl commands it
-// prints, run exactly as printed.
+// README command 1: `tollgate quickstart` on an empty directory, and the commands it
+// prints, run exactly as printed — through to the example Worker in workerd.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { BIN } from "./issuer.mjs";
+import { startWorker } from "../../www/worker-example/test/harness.mjs";
+import { BIN, printedLine, quickstart } from "./issuer.mjs";
 
 const run = promisify(execFile);
-let dir, child, output = "";
+let dir, server, output = "";
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "tollgate-quickstart-"));
   const env = { ...process.env };
   delete env.TOLLGATE_DATABASE_URL;
-  child = spawn(BIN, ["quickstart", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`quickstart did not start:\n${output}`)), 30_000);
-    const onData = (chunk) => {
-      output += chunk;
-      if (/^admin listening on 127\.0\.0\.1:\d+$/m.test(output) && /curl -d /.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`quickstart exited with ${code}:\n${output}`)));
-  });
+  // `tollgate` is not on PATH here (install.test.mjs covers the installed case).
+  const self = realpathSync(BIN);
+  const other = (d) => !existsSync(join(d, "tollgate")) || realpathSync(join(d, "tollgate")) !== self;
+  env.PATH = (env.PATH ?? "").split(delimiter).filter(other).join(delimiter);
+  server = await quickstart(BIN, dir, env);
+  output = server.output();
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const printed = (prefix) => {
-  const line = output.split("\n").find((l) => l.trim().startsWith(prefix));
-  assert.ok(line, `quickstart prints a line starting with ${prefix}`);
-  return line.trim();
-};
+const printed = (prefix) => printedLine(output, prefix);
 
 test("the printed curl commands (Basic and form) return tokens that jose verifies", async () => {
   const base = printed("curl -u").match(/(http:\/\/127\.0\.0\.1:\d+)\/oauth\/token/)[1];
@@ -58,6 +43,43 @@ test("the printed curl commands (Basic and form) return tokens that jose verifie
     const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, { typ: "at+jwt" });
     assert.equal(protectedHeader.alg, "EdDSA");
     assert.equal(payload.client_id, printed("client_id:").split(/\s+/)[1]);
+  }
+});
+
+test("the printed jwks command names the binary that ran (not on PATH) and works as printed", async () => {
+  const command = output.split("\n").map((l) => l.trim()).find((l) => l.endsWith(" jwks > jwks.json"));
+  assert.ok(command, `quickstart prints a jwks command:\n${output}`);
+  assert.equal(command, `${realpathSync(BIN)} jwks > jwks.json`);
+  await run("sh", ["-c", command], { cwd: dir });
+  assert.match(readFileSync(join(dir, "jwks.json"), "utf8"), /"kty":"OKP"/);
+});
+
+test("the quickstart token passes the example Worker (200); one without orders:read gets 403", async () => {
+  const base = printed("curl -u").match(/(http:\/\/127\.0\.0\.1:\d+)\/oauth\/token/)[1];
+  const jwks = readFileSync(join(dir, "jwks.json"), "utf8");
+  const wrangler = readFileSync(new URL("../../www/worker-example/wrangler.toml", import.meta.url), "utf8");
+  const audience = wrangler.match(/^TOLLGATE_AUDIENCE = "([^"]+)"/m)[1];
+  assert.match(output, new RegExp(`audience:\\s+${audience}`));
+  const worker = await startWorker({ jwks, issuer: base, audience });
+  try {
+    const token = async (extra) => {
+      const { stdout } = await run("sh", ["-c", `${printed("curl -u")} ${extra} --silent --show-error --fail`]);
+      return JSON.parse(stdout);
+    };
+    const orders = (accessToken) =>
+      fetch(`${worker.url}/api/orders`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const full = await token("");
+    assert.equal(full.scope, "orders:read orders:write");
+    const ok = await orders(full.access_token);
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).client_id, "demo");
+    const narrow = await token("-d scope=orders:write");
+    assert.equal(narrow.scope, "orders:write");
+    const refused = await orders(narrow.access_token);
+    assert.equal(refused.status, 403);
+    assert.match(refused.headers.get("www-authenticate"), /error="insufficient_scope"/);
+  } finally {
+    await worker.stop();
   }
 });
 

@@ -14,12 +14,14 @@ use crate::{
     config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
     keys::KeyInfo,
-    telemetry,
+    store, telemetry,
 };
 
 mod open;
+mod quickstart;
 
-use self::open::{Access, Files, MasterSource, open, open_bound, public_keys};
+use self::open::{Access, open, open_bound, public_keys};
+pub use self::quickstart::{DEMO_AUDIENCE, DEMO_SCOPES};
 
 /// Any failure of a command; printed as `error: ...`.
 pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
@@ -45,7 +47,7 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     telemetry::init(config.log_format == LogFormat::Json);
     match cli.command {
         Command::Serve(_) => serve(&config).await,
-        Command::Quickstart(_) => quickstart(&config).await,
+        Command::Quickstart(_) => quickstart::quickstart(&config).await,
         Command::Client(command) => client(&open(&config, Access::Admin).await?.0, command).await,
         Command::Keys(command) => keys(&config, command).await,
         Command::Jwks => {
@@ -83,23 +85,42 @@ async fn bind_one(addr: SocketAddr) -> Result<TcpListener, SetupError> {
         .map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
 }
 
-/// Announces the bound addresses on stdout (for scripts and test harnesses) and in the
-/// log: `listening on ADDR`, then `admin listening on ADDR` if the admin listener is on.
-fn announce(listeners: &Listeners) -> Result<(), SetupError> {
+/// Announces the bound addresses on stdout (for scripts and test harnesses): `listening
+/// on ADDR`, then `admin listening on ADDR` if the admin listener is on; and logs one
+/// startup line with the version, both addresses, the store kind and the issuer.
+fn announce(listeners: &Listeners, config: &Config, state: &AppState) -> Result<(), CommandError> {
     let addr = listeners.public.local_addr()?;
     println!("listening on {addr}");
-    tracing::info!("listening on {addr}");
-    if let Some(admin) = &listeners.admin {
-        let addr = admin.local_addr()?;
-        println!("admin listening on {addr}");
-        tracing::info!("admin (metrics, health) listening on {addr}");
-    }
+    let admin = match &listeners.admin {
+        Some(admin) => {
+            let addr = admin.local_addr()?;
+            println!("admin listening on {addr}");
+            addr.to_string()
+        }
+        None => "off".into(),
+    };
     let _ = std::io::stdout().flush();
+    let store_kind = match store::Backend::of(&config.store.database)? {
+        store::Backend::Sqlite => "sqlite",
+        store::Backend::Postgres => "postgres",
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %addr,
+        admin = %admin,
+        store = store_kind,
+        issuer = %state.settings().issuer,
+        "tollgate started"
+    );
     Ok(())
 }
 
-async fn serve_on(listeners: Listeners, state: AppState) -> Result<(), CommandError> {
-    announce(&listeners)?;
+async fn serve_on(
+    listeners: Listeners,
+    config: &Config,
+    state: AppState,
+) -> Result<(), CommandError> {
+    announce(&listeners, config, &state)?;
     crate::run(
         listeners.public,
         listeners.admin,
@@ -114,50 +135,7 @@ async fn serve(config: &Config) -> Result<(), CommandError> {
     let listeners = bind(config).await?;
     let addr = listeners.public.local_addr()?;
     let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
-    serve_on(listeners, state).await
-}
-
-async fn quickstart(config: &Config) -> Result<(), CommandError> {
-    if let Some(path) = Files::of(config)?.database.filter(|p| p.exists()) {
-        return Err(format!(
-            "{} already exists; quickstart only sets up a new store (use `tollgate serve`)",
-            path.display()
-        )
-        .into());
-    }
-    // Bind before creating anything, so a busy port leaves no half-made store behind.
-    let listeners = bind(config).await?;
-    let addr = listeners.public.local_addr()?;
-    let (state, source) = open_bound(config, Access::Serve, Some(addr)).await?;
-    let mut spec = ClientSpec::new(["demo:read", "demo:write"]);
-    spec.id = Some(DEMO_CLIENT_ID.into());
-    spec.name = "Quickstart demo client".into();
-    let demo = admin::create_client(&state, spec).await?;
-    let (id, secret) = (&demo.client.client_id, &demo.client_secret);
-    let base = &state.settings().issuer;
-    let db = &config.store.database;
-    let sealing = match source {
-        MasterSource::File(path) => format!(
-            "The signing key and the pepper are sealed with the master key in {} (mode 0600).\n\
-             Back it up with the store: without it the store cannot be opened.",
-            path.display()
-        ),
-        MasterSource::Env => {
-            "The signing key and the pepper are sealed with TOLLGATE_MASTER_KEY.".into()
-        }
-        MasterSource::Plaintext => "The signing key and the pepper are kept in plaintext \
-                                    (--insecure-plaintext-keys)."
-            .into(),
-    };
-    println!(
-        "Created {db} with a signing key and a demo client.\n{sealing}\n\
-         \n  client_id:     {id}\n  client_secret: {secret}\n\
-         \nThe secret is shown once; only a keyed hash is stored.\n\
-         \nGet a token (HTTP Basic):\n  curl -u '{id}:{secret}' -d grant_type=client_credentials {base}/oauth/token\n\
-         \nGet a token (form parameters):\n  curl -d grant_type=client_credentials -d client_id={id} -d client_secret={secret} {base}/oauth/token\n\
-         \nPublic keys for a Worker: `tollgate jwks > jwks.json` (or GET {base}/.well-known/jwks.json)\n"
-    );
-    serve_on(listeners, state).await
+    serve_on(listeners, config, state).await
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {

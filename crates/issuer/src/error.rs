@@ -11,7 +11,11 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{seal::SealError, store::StoreError, telemetry::InternalCause};
+use crate::{
+    seal::SealError,
+    store::StoreError,
+    telemetry::{InternalCause, Outcome},
+};
 
 /// An OAuth error answer.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +155,11 @@ impl IntoResponse for OAuthError {
             error_description: self.description(),
         };
         let mut response = (self.status(), headers, Json(body)).into_response();
+        let outcome = match self {
+            Self::Locked { .. } => "locked",
+            _ => self.code(),
+        };
+        response.extensions_mut().insert(Outcome(outcome));
         if let Self::Internal(cause) = self {
             response
                 .extensions_mut()

@@ -109,7 +109,8 @@ pub fn admin_app(state: AppState) -> Router {
 
 /// The layers every answer passes, innermost first: the request timeout (408), the
 /// header limits (431), JSON bodies for edge statuses, metrics, internal-error logging,
-/// tracing, and the request id — so a 408 or a 404 is timed, traced and carries an id.
+/// the request span and its log line, and the request id — so a 408 or a 404 is timed,
+/// logged and carries an id.
 fn layered(router: Router<AppState>, state: AppState) -> Router {
     let timeout = state.settings().limits.request_timeout;
     router
@@ -124,7 +125,10 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
             metrics::track,
         ))
         .layer(middleware::from_fn(telemetry::log_internal_errors))
-        .layer(telemetry::trace_layer())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::log_requests,
+        ))
         .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(
             telemetry::REQUEST_ID.clone(),
@@ -136,7 +140,7 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
 
 /// Serves [`app`] on `listener` and [`admin_app`] on `admin` (if given) until `shutdown`
 /// resolves, then drains open requests. Also runs the key-reload and pruning jobs for as
-/// long as it serves. Connections are limited by [`Settings::limits`] (see
+/// long as it serves, and reloads the keys on SIGHUP. Connections are limited by [`Settings::limits`] (see
 /// [`config::ConnectionLimits`]); the process's soft open-file limit is raised to its hard
 /// limit and `max_connections` lowered to fit below it. Each request carries its peer
 /// address as [`axum::extract::ConnectInfo`]`<SocketAddr>`.
@@ -153,6 +157,7 @@ pub async fn run(
         let _ = stop.send(true);
     });
     let jobs = state.spawn_background();
+    let hangups = reload_keys_on_hangup(state.clone());
     let public = server::serve(listener, app(state.clone()), limits, stopped.clone());
     match admin {
         Some(admin) => {
@@ -167,7 +172,54 @@ pub async fn run(
     }
     signal.abort();
     jobs.abort();
+    hangups.abort();
     Ok(())
+}
+
+/// Reloads the key ring from the store on every SIGHUP and says so (SIGHUP would
+/// otherwise end the process). The periodic reload does the same every few seconds;
+/// SIGHUP is for an operator who wants it now, e.g. after `keys revoke`. The handler is
+/// installed before this returns, so a SIGHUP sent once the server announced itself
+/// never kills it.
+fn reload_keys_on_hangup(state: AppState) -> tokio::task::JoinHandle<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) => tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    reload_keys(&state).await;
+                }
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot handle SIGHUP; keys reload on their timer");
+                tokio::spawn(async {})
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = state;
+        tokio::spawn(async {})
+    }
+}
+
+async fn reload_keys(state: &AppState) {
+    if let Err(e) = state.keys().reload(state.clock().now()).await {
+        tracing::error!(error = %e, "SIGHUP: reloading signing keys failed; keeping the current set");
+        return;
+    }
+    let keys = state.keys().current();
+    let plan = keys.plan();
+    let active = plan
+        .iter()
+        .find(|k| k.state == keys::KeyState::Active)
+        .map_or("none", |k| k.kid.as_str());
+    let published = plan
+        .iter()
+        .filter(|k| k.state != keys::KeyState::Retired)
+        .count();
+    tracing::info!(active, published, "SIGHUP: signing keys reloaded");
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

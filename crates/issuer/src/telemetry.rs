@@ -1,25 +1,31 @@
 //! Logs: `tracing` with a request id on every line, text or JSON.
 //!
-//! Spans carry the method, the path (never the query string) and the request id. No
-//! header and no body is ever recorded, so secrets, tokens and `Authorization` values
-//! cannot reach the logs. An incoming `X-Request-Id` is kept only if it is at most 64
-//! characters of `[A-Za-z0-9._-]` (it is echoed and logged: no log-line forgery, no
-//! unbounded lines); otherwise a new one is made.
+//! Spans carry the method, the path (never the query string) and the request id. Each
+//! request ends in one `request` line: its status, outcome (`ok`, or the OAuth `error`
+//! code, or `locked`), latency in milliseconds as a number, and the source address
+//! (behind a trusted proxy, the client's). Authenticated token requests add the client id
+//! and the grant type. No header and no body is ever recorded, so secrets, tokens and
+//! `Authorization` values cannot reach the logs. An incoming `X-Request-Id` is kept only
+//! if it is at most 64 characters of `[A-Za-z0-9._-]` (it is echoed and logged: no
+//! log-line forgery, no unbounded lines); otherwise a new one is made.
 
-use std::io::IsTerminal as _;
+use std::{
+    io::IsTerminal as _,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+    time::Instant,
+};
 
 use axum::{
-    extract::Request,
+    extract::{ConnectInfo, Request, State},
     http::{HeaderName, HeaderValue},
     middleware::Next,
     response::Response,
 };
-use tower_http::{
-    classify::{ServerErrorsAsFailures, SharedClassifier},
-    trace::{DefaultOnResponse, TraceLayer},
-};
-use tracing::{Level, Span};
+use tracing::{Instrument as _, Span};
 use tracing_subscriber::EnvFilter;
+
+use crate::{AppState, source};
 
 /// The header carrying the request id (set if absent, echoed on the response).
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,19 +98,59 @@ fn make_span(req: &Request) -> Span {
     )
 }
 
-/// The tracing layer [`trace_layer`] builds.
-pub type HttpTraceLayer = TraceLayer<
-    SharedClassifier<ServerErrorsAsFailures>,
-    fn(&Request) -> Span,
-    (),
-    DefaultOnResponse,
->;
+/// Who asked for a token, set on the response by the token endpoint once the client is
+/// authenticated (an unauthenticated id is attacker-chosen and never logged).
+#[derive(Clone, Debug)]
+pub struct TokenRequest {
+    /// The authenticated client's id.
+    pub client_id: Arc<str>,
+    /// The grant type, if it is one the endpoint knows (`client_credentials`,
+    /// `refresh_token`); `-` otherwise.
+    pub grant: &'static str,
+}
 
-/// The request-tracing layer: one span per request, one line per response (status and
-/// latency).
-pub fn trace_layer() -> HttpTraceLayer {
-    TraceLayer::new_for_http()
-        .make_span_with(make_span as fn(&Request) -> Span)
-        .on_request(())
-        .on_response(DefaultOnResponse::new().level(Level::INFO))
+/// The outcome of a request that ended in an OAuth error: its `error` code, or `locked`.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome(pub &'static str);
+
+/// Middleware: one span per request and one `request` line when it is answered.
+pub(crate) async fn log_requests(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    // An in-process caller without a peer address counts as the unspecified address.
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let source = source::client_addr(peer, req.headers(), &state.settings().trusted_proxies);
+    let span = make_span(&req);
+    let response = next.run(req).instrument(span.clone()).await;
+    // Milliseconds to the microsecond, as a float so JSON logs carry a number.
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    let status = response.status();
+    let outcome = response.extensions().get::<Outcome>().map_or(
+        if status.is_client_error() || status.is_server_error() {
+            "error"
+        } else {
+            "ok"
+        },
+        |o| o.0,
+    );
+    let status = status.as_u16();
+    span.in_scope(|| match response.extensions().get::<TokenRequest>() {
+        Some(t) => tracing::info!(
+            client_id = ?t.client_id,
+            grant = t.grant,
+            outcome,
+            status,
+            latency_ms,
+            source = %source,
+            "request"
+        ),
+        None => tracing::info!(outcome, status, latency_ms, source = %source, "request"),
+    });
+    response
 }

@@ -102,7 +102,7 @@ async fn open_store(
     if let Some(db) = files.database.as_ref().filter(|db| !db.exists()) {
         return Err(format!(
             "{} does not exist: `tollgate serve` (or `tollgate quickstart`) creates the store \
-             and its master key",
+             and its master key; for another store, pass --database",
             db.display()
         )
         .into());

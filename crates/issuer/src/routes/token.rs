@@ -21,6 +21,7 @@ use crate::{
     form::OAuthForm,
     secrets::{generate_secret, random_id},
     store::{Client, RefreshToken},
+    telemetry::TokenRequest,
 };
 
 /// The token endpoint at `/oauth/token` and every alias.
@@ -42,17 +43,33 @@ struct TokenResponse {
     refresh_token: Option<String>,
 }
 
+/// Answers an authenticated token request; the response carries the client id and grant
+/// for the request's log line, whatever the outcome.
 async fn token(
     State(state): State<AppState>,
     Authenticated { client, form }: Authenticated,
-) -> Result<Response, OAuthError> {
-    let response = match form.get("grant_type") {
-        None => return Err(OAuthError::InvalidRequest("grant_type is required")),
-        Some("client_credentials") => client_credentials(&state, &client, &form).await?,
-        Some("refresh_token") => refresh(&state, &client, &form).await?,
-        Some(_) => return Err(OAuthError::UnsupportedGrantType),
+) -> Response {
+    let (grant, result) = match form.get("grant_type") {
+        None => (
+            "-",
+            Err(OAuthError::InvalidRequest("grant_type is required")),
+        ),
+        Some("client_credentials") => (
+            "client_credentials",
+            client_credentials(&state, &client, &form).await,
+        ),
+        Some("refresh_token") => ("refresh_token", refresh(&state, &client, &form).await),
+        Some(_) => ("-", Err(OAuthError::UnsupportedGrantType)),
     };
-    Ok((no_store_headers(), Json(response)).into_response())
+    let mut response = match result {
+        Ok(body) => (no_store_headers(), Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    };
+    response.extensions_mut().insert(TokenRequest {
+        client_id: client.id.as_str().into(),
+        grant,
+    });
+    response
 }
 
 async fn client_credentials(

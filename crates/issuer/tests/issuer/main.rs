@@ -16,6 +16,7 @@ mod endpoints;
 mod introspection;
 mod keys;
 mod lockout;
+mod logs;
 mod outage;
 #[path = "../support/postgres.rs"]
 mod pg;
