@@ -124,3 +124,21 @@ async fn stale_failure_rows_are_pruned_and_the_wal_is_truncated() {
         .unwrap();
     assert!(store.failures("ghost").await.unwrap().is_empty());
 }
+
+/// The in-memory view's cost per client, for the figure in docs/benchmarks.md.
+#[tokio::test]
+async fn the_client_view_costs_under_a_kibibyte_per_client() {
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&dir).await;
+    for i in 0..200 {
+        let mut spec = tollgate_issuer::admin::ClientSpec::new(["orders:read", "orders:write"]);
+        spec.name = format!("Partner {i}");
+        spec.audiences = vec!["https://api.example.com".into()];
+        server.client(spec).await;
+    }
+    let (clients, bytes) = server.state.directory().footprint();
+    assert_eq!(clients, 200);
+    let per_client = bytes / clients;
+    eprintln!("client view: {per_client} bytes per client, {} KiB per 10,000", per_client * 10);
+    assert!((200..1024).contains(&per_client), "{per_client} bytes per client");
+}
