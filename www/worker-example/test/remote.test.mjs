@@ -39,8 +39,9 @@ describe("remote JWKS in workerd against tollgate serve", () => {
 
   before(async () => {
     store = tempStore();
-    client = await store.cliJson("client", "create", "--audience", AUDIENCE, "--scope", "orders:read");
+    // `serve` creates the store and its master key; the CLI registers the client beside it.
     issuer = await serve(store, ["--issuer", ISSUER]);
+    client = await store.cliJson("client", "create", "--audience", AUDIENCE, "--scope", "orders:read");
     proxy = await countingProxy(issuer.url);
     worker = await startWorker({ jwksUrl: `${proxy.url}/.well-known/jwks.json`, issuer: ISSUER, audience: AUDIENCE });
   });

@@ -230,7 +230,7 @@ const OTHER: &[[&str; 5]] = &[
         "TOLLGATE_DATABASE_URL",
         "database",
         DEFAULT_DATABASE,
-        "the store; a SQLite file is created (mode 0600) only by `serve` and `quickstart`",
+        "the store: `sqlite:PATH` or a path (created 0600, only by `serve` and `quickstart`), or `postgres://…` for several replicas ([scaling](scaling.md))",
     ],
     [
         "--master-key-file FILE",
