@@ -39,6 +39,7 @@ pub fn generate(master: Option<&MasterKey>, now: i64, activate_at: i64) -> Store
         protection: protection.to_string(),
         created_at: now,
         activate_at,
+        revoked_at: None,
     }
 }
 
