@@ -146,7 +146,7 @@ async fn a_revoked_key_leaves_the_jwks_at_once_and_its_tokens_introspect_inactiv
         .collect();
     assert_eq!(
         kids,
-        [pending.kid.clone()],
+        [pending.kid.as_str()],
         "only the successor is published"
     );
     assert_eq!(

@@ -17,6 +17,7 @@ mod endpoints;
 mod introspection;
 mod keys;
 mod lockout;
+mod operator;
 mod outage;
 #[path = "../support/postgres.rs"]
 mod pg;
