@@ -19,19 +19,25 @@ pub const LIST_LIMIT: u32 = 10_000;
 /// Longest actor name kept.
 const MAX_ACTOR_LEN: usize = 64;
 
-/// The OS user running this process: `$USER`, else `$LOGNAME`, else `uid:N`.
+/// The OS user running this process: `$USER`, else `$LOGNAME`, else `uid:N`; under
+/// `sudo`, the user who ran it (`alice (sudo)`). Informational, like any environment:
+/// the trail is as trustworthy as the accounts allowed to run admin commands.
 pub fn os_user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .map(|name| {
-            name.chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_ACTOR_LEN)
-                .collect()
-        })
-        .find(|name: &String| !name.is_empty())
-        .unwrap_or_else(uid)
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| {
+                v.chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_ACTOR_LEN)
+                    .collect::<String>()
+            })
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(human) = var("SUDO_USER") {
+        return format!("{human} (sudo)");
+    }
+    var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(uid)
 }
 
 #[cfg(unix)]

@@ -144,6 +144,15 @@ async fn update_revoke_and_audit_through_the_cli_name_the_os_user_and_print_for_
     let (_, keys, _) = run(d, &["keys", "list"]).await;
     assert!(keys.contains(&format!("{leaked}\trevoked\t")), "{keys}");
 
+    // Under sudo the trail names who ran it.
+    let sudo = tollgate(d)
+        .env("USER", "tollgate")
+        .env("SUDO_USER", "bob")
+        .args(["client", "enable", "p"])
+        .output()
+        .await
+        .unwrap();
+    assert!(sudo.status.success());
     // Without $USER or $LOGNAME the actor is the uid.
     assert!(run(d, &["client", "disable", "p"]).await.0);
 
