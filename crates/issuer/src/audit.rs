@@ -7,7 +7,7 @@
 
 use crate::{
     AppState,
-    store::{AuditEvent, StoreResult},
+    store::{AuditEvent, Store, StoreResult},
 };
 
 /// The actor of events the server records itself (lockouts).
@@ -71,6 +71,6 @@ pub async fn record(
 }
 
 /// Events at or after `since_ms`, oldest first (at most [`LIST_LIMIT`]).
-pub async fn list(state: &AppState, since_ms: i64) -> StoreResult<Vec<AuditEvent>> {
-    state.store().events_since(since_ms, LIST_LIMIT).await
+pub async fn list(store: &dyn Store, since_ms: i64) -> StoreResult<Vec<AuditEvent>> {
+    store.events_since(since_ms, LIST_LIMIT).await
 }

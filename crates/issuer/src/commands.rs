@@ -189,8 +189,8 @@ async fn open_as_user(config: &Config) -> Result<AppState, CommandError> {
 
 async fn audit_trail(config: &Config, since: Option<&str>, json: bool) -> Result<(), CommandError> {
     let since_ms = since.map(show::parse_time).transpose()?.unwrap_or(0);
-    let (state, _) = open(config, Access::Admin).await?;
-    let events = audit::list(&state, since_ms).await?;
+    let store = open::store_only(config).await?;
+    let events = audit::list(store.as_ref(), since_ms).await?;
     if json {
         let events: Vec<_> = events
             .iter()

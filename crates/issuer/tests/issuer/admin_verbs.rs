@@ -27,7 +27,7 @@ async fn introspect(server: &Server, caller: (&str, &str), token: &str) -> Value
 }
 
 async fn actions(server: &Server) -> Vec<(String, String, String)> {
-    tollgate_issuer::audit::list(&server.state, 0)
+    tollgate_issuer::audit::list(server.state.store(), 0)
         .await
         .unwrap()
         .into_iter()
@@ -198,7 +198,7 @@ async fn a_lockout_is_one_audit_event_however_long_the_attack_goes_on() {
         let response = server.token_basic(&id, "wrong", GRANT).await;
         assert!(response.status().is_client_error());
     }
-    let lockouts: Vec<_> = tollgate_issuer::audit::list(&server.state, 0)
+    let lockouts: Vec<_> = tollgate_issuer::audit::list(server.state.store(), 0)
         .await
         .unwrap()
         .into_iter()
@@ -219,7 +219,7 @@ async fn a_lockout_is_one_audit_event_however_long_the_attack_goes_on() {
     for _ in 0..10 {
         server.token_basic("nobody", "wrong", GRANT).await;
     }
-    let events = tollgate_issuer::audit::list(&server.state, 0)
+    let events = tollgate_issuer::audit::list(server.state.store(), 0)
         .await
         .unwrap();
     assert!(events.iter().all(|e| e.subject != "nobody"));
