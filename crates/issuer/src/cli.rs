@@ -109,7 +109,7 @@ pub enum ClientCommand {
         #[arg(long = "audience", value_name = "AUDIENCE")]
         audiences: Vec<String>,
         /// New access-token lifetime in seconds.
-        #[arg(long)]
+        #[arg(long, value_name = "SECS")]
         ttl: Option<i64>,
         /// Issue refresh tokens.
         #[arg(long, conflicts_with = "no_refresh")]
@@ -118,7 +118,7 @@ pub enum ClientCommand {
         #[arg(long)]
         no_refresh: bool,
         /// New refresh-token lifetime in seconds.
-        #[arg(long)]
+        #[arg(long, value_name = "SECS")]
         refresh_ttl: Option<i64>,
         /// Print JSON.
         #[arg(long)]

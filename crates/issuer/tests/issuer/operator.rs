@@ -325,3 +325,64 @@ async fn backup_refuses_postgres_and_points_to_pg_dump() {
     assert!(!ok && stderr.contains("pg_dump"), "{stderr}");
     assert!(!dir.path().join("x.db").exists());
 }
+
+#[tokio::test]
+async fn a_key_revoked_by_the_cli_leaves_a_running_servers_jwks_within_one_reload() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    first_serve(d, &[]).await;
+    let client = json(
+        d,
+        &[
+            "client", "create", "--id", "svc", "--scope", "read", "--json",
+        ],
+    )
+    .await;
+    let secret = client["client_secret"].as_str().unwrap().to_string();
+    let server = serve(d, &["--key-reload-secs", "1"]).await;
+    let response = token(&server.base, "svc", &secret).await;
+    let body: Value = response.json().await.unwrap();
+    let old_token = body["access_token"].as_str().unwrap().to_string();
+    let keys = json(d, &["keys", "list", "--json"]).await;
+    let leaked = keys[0]["kid"].as_str().unwrap().to_string();
+    let revoked = json(d, &["keys", "revoke", &leaked, "--rotate", "--json"]).await;
+    let successor = revoked["active"]["kid"].as_str().unwrap().to_string();
+
+    let jwks_url = format!("{}/.well-known/jwks.json", server.base);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let jwks = http()
+            .get(&jwks_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !jwks.contains(&leaked) {
+            assert!(jwks.contains(&successor), "{jwks}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still published: {jwks}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let introspected: Value = http()
+        .post(format!("{}/oauth/introspect", server.base))
+        .header("authorization", basic("svc", &secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={old_token}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected, serde_json::json!({"active": false}));
+    let fresh = token(&server.base, "svc", &secret).await;
+    assert_eq!(fresh.status(), 200, "the successor signs with no gap");
+    let (clean, stderr) = server.terminate().await;
+    assert!(clean, "{stderr}");
+}
