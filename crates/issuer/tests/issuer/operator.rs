@@ -386,3 +386,56 @@ async fn a_key_revoked_by_the_cli_leaves_a_running_servers_jwks_within_one_reloa
     let (clean, stderr) = server.terminate().await;
     assert!(clean, "{stderr}");
 }
+
+#[tokio::test]
+async fn client_show_prints_each_sources_failures_and_lockout_and_unlock_is_audited() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    first_serve(d, &[]).await;
+    json(
+        d,
+        &[
+            "client", "create", "--id", "svc", "--scope", "read", "--json",
+        ],
+    )
+    .await;
+    let server = serve(d, &[]).await;
+    // Threshold 5: the fifth failure locks and is answered 429 already.
+    for _ in 0..4 {
+        assert_eq!(token(&server.base, "svc", "wrong").await.status(), 401);
+    }
+    assert_eq!(token(&server.base, "svc", "wrong").await.status(), 429);
+    let (ok, shown, _) = run(d, &["client", "show", "svc"]).await;
+    assert!(ok);
+    assert_eq!(field(&shown, "status"), "locked (some sources)");
+    let source = shown
+        .lines()
+        .find(|l| l.starts_with("  127.0.0.1\t"))
+        .unwrap_or_else(|| panic!("no source line: {shown}"));
+    let parts: Vec<&str> = source.trim().split('\t').collect();
+    assert_eq!(parts[1..3], ["failed_attempts=0", "lockouts=1"], "{source}");
+    let until = parts[3].strip_prefix("locked until ").unwrap();
+    assert!(is_rfc3339_utc(until), "{source}");
+
+    let (ok, unlocked, err) =
+        as_alice(d, &["client", "unlock", "svc", "--source", "127.0.0.1"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(field(&unlocked, "failures"), "none");
+    let events = json(d, &["audit", "--json"]).await;
+    let actions: Vec<(&str, &str)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert!(
+        actions.contains(&("serve", "client.lockout")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("ops-alice", "client.unlock")),
+        "{actions:?}"
+    );
+    let (clean, stderr) = server.terminate().await;
+    assert!(clean, "{stderr}");
+}
