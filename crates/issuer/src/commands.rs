@@ -191,6 +191,12 @@ async fn audit_trail(config: &Config, since: Option<&str>, json: bool) -> Result
     let since_ms = since.map(show::parse_time).transpose()?.unwrap_or(0);
     let store = open::store_only(config).await?;
     let events = audit::list(store.as_ref(), since_ms).await?;
+    if events.len() == audit::LIST_LIMIT as usize {
+        eprintln!(
+            "note: the first {} events only; pass a later --since for the rest",
+            audit::LIST_LIMIT
+        );
+    }
     if json {
         let events: Vec<_> = events
             .iter()
