@@ -5,11 +5,17 @@
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+mod keys;
+mod rules;
+mod update;
+
+pub use self::{
+    keys::{RevokedKey, Successor, list_keys, revoke_key, rotate_keys},
+    update::{ClientChanges, update_client},
+};
 use crate::{
-    AppState,
-    auth::MAX_CLIENT_ID_LEN,
+    AppState, audit,
     error::SetupError,
-    keys::{self, KeyInfo},
     lockout::FailureState,
     secrets::{generate_secret, random_id},
     source,
@@ -34,6 +40,9 @@ pub enum AdminError {
     /// No client has this id.
     #[error("no client with id {0:?}")]
     NotFound(String),
+    /// No signing key has this id.
+    #[error("no signing key with id {0:?}")]
+    NoKey(String),
     /// An argument is out of range or malformed.
     #[error("{0}")]
     Invalid(String),
@@ -163,7 +172,7 @@ impl ClientView {
     }
 }
 
-/// A new client and its secret, shown once (left out of `Debug`).
+/// A new client and its secret, shown once.
 #[derive(Clone, Serialize)]
 pub struct CreatedClient {
     /// The client.
@@ -173,7 +182,7 @@ pub struct CreatedClient {
     pub client_secret: String,
 }
 
-/// A rotated secret (left out of `Debug`).
+/// A rotated secret.
 #[derive(Clone, Serialize)]
 pub struct RotatedSecret {
     /// Client id.
@@ -204,35 +213,17 @@ impl std::fmt::Debug for RotatedSecret {
     }
 }
 
-fn invalid(message: impl Into<String>) -> AdminError {
-    AdminError::Invalid(message.into())
-}
-
-fn check_range(what: &str, value: i64, max: i64) -> Result<(), AdminError> {
-    if (1..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "{what} must be between 1 and {max} seconds"
-        )))
-    }
-}
-
-/// RFC 6749 §3.3 scope-token characters.
-fn is_scope_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
-}
-
-fn dedup(values: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in values {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
+/// A client's settings as the audit trail records them (never a secret).
+fn settings_detail(c: &Client) -> String {
+    format!(
+        "name={:?} scopes={:?} audiences={:?} ttl={} refresh={} refresh_ttl={}",
+        c.name,
+        c.scopes.join(" "),
+        c.audiences.join(" "),
+        c.access_ttl,
+        c.refresh_enabled,
+        c.refresh_ttl
+    )
 }
 
 /// A random client id that starts with a letter or digit, so that it can never be read
@@ -252,39 +243,12 @@ pub async fn create_client(
     spec: ClientSpec,
 ) -> Result<CreatedClient, AdminError> {
     let id = spec.id.unwrap_or_else(generated_client_id);
-    if id.is_empty() || id.len() > MAX_CLIENT_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(format!(
-            "client id must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters without spaces"
-        )));
-    }
-    if spec.name.chars().any(char::is_control) || spec.name.len() > 200 {
-        return Err(invalid(
-            "name must be at most 200 characters, without control characters",
-        ));
-    }
-    let scopes = dedup(
-        spec.scopes
-            .iter()
-            .flat_map(|s| s.split_whitespace())
-            .map(str::to_string)
-            .collect(),
-    );
-    if scopes.is_empty() || !scopes.iter().all(|s| is_scope_token(s)) {
-        return Err(invalid(
-            "at least one scope is required; scopes are RFC 6749 scope tokens",
-        ));
-    }
-    let audiences = dedup(spec.audiences);
-    if audiences
-        .iter()
-        .any(|a| a.is_empty() || a.len() > 512 || !a.bytes().all(|b| b.is_ascii_graphic()))
-    {
-        return Err(invalid(
-            "audiences must be non-empty printable ASCII without spaces",
-        ));
-    }
-    check_range("ttl", spec.ttl, MAX_TTL)?;
-    check_range("refresh ttl", spec.refresh_ttl, MAX_REFRESH_TTL)?;
+    rules::check_id(&id)?;
+    rules::check_name(&spec.name)?;
+    let scopes = rules::scopes(&spec.scopes)?;
+    let audiences = rules::audiences(spec.audiences)?;
+    rules::check_range("ttl", spec.ttl, MAX_TTL)?;
+    rules::check_range("refresh ttl", spec.refresh_ttl, MAX_REFRESH_TTL)?;
 
     let secret = generate_secret();
     let now_ms = state.clock().now_ms();
@@ -306,6 +270,7 @@ pub async fn create_client(
     };
     state.store().create_client(&client).await?;
     state.refresh_directory().await?;
+    audit::record(state, "client.create", &client.id, settings_detail(&client)).await?;
     Ok(CreatedClient {
         client: ClientView::new(client, Vec::new(), now_ms),
         client_secret: secret.to_string(),
@@ -339,7 +304,7 @@ pub async fn rotate_secret(
     grace: i64,
 ) -> Result<RotatedSecret, AdminError> {
     if !(0..=MAX_GRACE).contains(&grace) {
-        return Err(invalid(format!(
+        return Err(rules::invalid(format!(
             "grace must be between 0 and {MAX_GRACE} seconds"
         )));
     }
@@ -358,6 +323,13 @@ pub async fn rotate_secret(
     // Whoever was guessing the old secret has nothing to gain now: end any lockout.
     state.store().clear_failures(id, None).await?;
     state.refresh_directory().await?;
+    audit::record(
+        state,
+        "client.rotate_secret",
+        id,
+        format!("grace {grace} s"),
+    )
+    .await?;
     Ok(RotatedSecret {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -383,6 +355,12 @@ pub async fn set_disabled(
         state.store().clear_failures(id, None).await?;
     }
     state.refresh_directory().await?;
+    let action = if disabled {
+        "client.disable"
+    } else {
+        "client.enable"
+    };
+    audit::record(state, action, id, "").await?;
     show_client(state, id).await
 }
 
@@ -401,6 +379,8 @@ pub async fn unlock(
     });
     state.store().clear_failures(id, key.as_deref()).await?;
     state.refresh_directory().await?;
+    let detail = key.map_or_else(|| "every source".into(), |k| format!("source {k}"));
+    audit::record(state, "client.unlock", id, detail).await?;
     show_client(state, id).await
 }
 
@@ -408,47 +388,11 @@ pub async fn unlock(
 pub async fn delete_client(state: &AppState, id: &str) -> Result<(), AdminError> {
     if state.store().delete_client(id).await? {
         state.refresh_directory().await?;
+        audit::record(state, "client.delete", id, "").await?;
         Ok(())
     } else {
         Err(AdminError::NotFound(id.to_string()))
     }
-}
-
-/// Every signing key and its state now.
-pub async fn list_keys(state: &AppState) -> Result<Vec<KeyInfo>, AdminError> {
-    state.keys().reload(state.clock().now()).await?;
-    Ok(state.keys().current().plan().to_vec())
-}
-
-/// Adds a key, published now, signing `activate_after` seconds from now — and no sooner
-/// than every cache of the JWKS has seen it: the served `max-age` plus one key reload
-/// (`0` is the emergency rotation, signing at once; verifiers fetching the set pick the
-/// new `kid` up by refetching).
-pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInfo, AdminError> {
-    if !(0..=MAX_TTL).contains(&activate_after) {
-        return Err(invalid(format!(
-            "activate-after must be between 0 and {MAX_TTL} seconds"
-        )));
-    }
-    let settings = state.settings();
-    let cached = i64::try_from(
-        settings
-            .jwks_max_age
-            .saturating_add(settings.key_reload.as_secs()),
-    )
-    .unwrap_or(MAX_TTL);
-    let lead = if activate_after == 0 {
-        0
-    } else {
-        activate_after.max(cached.min(MAX_TTL))
-    };
-    let now = state.clock().now();
-    let key = keys::generate(state.keys().master(), now, now.saturating_add(lead));
-    state.store().insert_signing_key(&key, false).await?;
-    let all = list_keys(state).await?;
-    all.into_iter()
-        .find(|k| k.kid == key.kid)
-        .ok_or_else(|| AdminError::Store(StoreError::Corrupt("new key not found".into())))
 }
 
 #[cfg(test)]

@@ -367,6 +367,11 @@ async fn reject(
             locked_for_ms = s.locked_until_ms - now_ms,
             "client locked for this source after repeated failed authentications"
         );
+        // One event per lockout: failures while locked are `AlreadyLocked`.
+        let detail = format!("source {source}, {} s", (s.locked_until_ms - now_ms) / 1000);
+        if let Err(e) = crate::audit::record(state, "client.lockout", &c.id, detail).await {
+            tracing::warn!(error = %e, client_id = ?c.id, "recording a lockout event failed");
+        }
     }
     Ok(match outcome {
         FailureOutcome::Counted(_) => invalid_client(state),

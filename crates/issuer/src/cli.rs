@@ -45,6 +45,24 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the public JWKS (to embed in an edge worker).
     Jwks,
+    /// List the audit trail: admin actions and lockouts, oldest first.
+    Audit {
+        /// Only events at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+        #[arg(long, value_name = "RFC3339")]
+        since: Option<String>,
+        /// Print JSON (times in milliseconds since the epoch).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a live SQLite store to PATH (a new file, mode 0600), consistent while `serve`
+    /// runs. The master key file is not part of it: back it up separately.
+    Backup {
+        /// The new file (must not exist).
+        path: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tollgate client ...`
@@ -73,6 +91,35 @@ pub enum ClientCommand {
         /// Refresh-token lifetime in seconds.
         #[arg(long, default_value_t = crate::admin::DEFAULT_REFRESH_TTL)]
         refresh_ttl: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's settings; its secret stays as it is.
+    Update {
+        /// Client id.
+        id: String,
+        /// New human-readable name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New allowed scopes, space-separated (replacing the current ones).
+        #[arg(long)]
+        scope: Option<String>,
+        /// New allowed audience (repeatable; replaces the current ones).
+        #[arg(long = "audience", value_name = "AUDIENCE")]
+        audiences: Vec<String>,
+        /// New access-token lifetime in seconds.
+        #[arg(long, value_name = "SECS")]
+        ttl: Option<i64>,
+        /// Issue refresh tokens.
+        #[arg(long, conflicts_with = "no_refresh")]
+        refresh: bool,
+        /// Stop issuing refresh tokens (those issued keep working until they expire).
+        #[arg(long)]
+        no_refresh: bool,
+        /// New refresh-token lifetime in seconds.
+        #[arg(long, value_name = "SECS")]
+        refresh_ttl: Option<i64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -153,6 +200,21 @@ pub enum KeysCommand {
         /// Seconds between publication and first use (time to update embedded JWKS).
         #[arg(long, default_value_t = 86_400)]
         activate_after: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw a key now (a leaked one): out of the JWKS, never signing again, and the
+    /// tokens it signed no longer verify. The active key needs a successor.
+    Revoke {
+        /// Key id (as `keys list` shows it).
+        kid: String,
+        /// Activate this pending key now, in the same step.
+        #[arg(long, value_name = "KID", conflicts_with = "rotate")]
+        activate: Option<String>,
+        /// Create a new key, active now, in the same step.
+        #[arg(long)]
+        rotate: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -9,16 +9,18 @@ use tokio::net::TcpListener;
 
 use crate::{
     AppState,
-    admin::{self, ClientSpec, ClientView},
+    admin::{self, ClientChanges, ClientSpec, Successor},
+    audit,
     cli::{Cli, ClientCommand, Command, KeysCommand},
     config::{self, Config, Layer, LogFormat, ServerArgs},
     error::SetupError,
-    keys::KeyInfo,
     store, telemetry,
 };
 
+mod backup;
 mod open;
 mod quickstart;
+mod show;
 
 use self::open::{Access, open, open_bound, public_keys};
 pub use self::quickstart::{DEMO_AUDIENCE, DEMO_SCOPES};
@@ -48,8 +50,21 @@ pub async fn execute(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Serve(_) => serve(&config).await,
         Command::Quickstart(_) => quickstart::quickstart(&config).await,
-        Command::Client(command) => client(&open(&config, Access::Admin).await?.0, command).await,
+        Command::Client(command) => client(&open_as_user(&config).await?, command).await,
         Command::Keys(command) => keys(&config, command).await,
+        Command::Audit { since, json } => audit_trail(&config, since.as_deref(), json).await,
+        Command::Backup { path, json } => {
+            let done = backup::backup(&config, &path).await?;
+            if json {
+                return print_json(&done);
+            }
+            println!(
+                "backed up {} to {} ({} bytes)\nthe master key is not in it: keep a copy of \
+                 the master key file (or TOLLGATE_MASTER_KEY) with your backups",
+                config.store.database, done.path, done.bytes
+            );
+            Ok(())
+        }
         Command::Jwks => {
             let ring = public_keys(&config).await?;
             println!("{}", ring.current().jwks_json());
@@ -143,30 +158,39 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     Ok(())
 }
 
-fn print_client(view: &ClientView) {
-    let status = match (view.disabled, view.locked()) {
-        (true, _) => "disabled",
-        (false, true) => "locked (some sources)",
-        (false, false) => "active",
-    };
-    println!(
-        "{}\t{}\tscopes={}\taudiences={}\tttl={}s\trefresh={}\t{}",
-        view.client_id,
-        if view.name.is_empty() {
-            "-"
-        } else {
-            &view.name
-        },
-        view.scopes.join(" "),
-        if view.audiences.is_empty() {
-            "(issuer)".to_string()
-        } else {
-            view.audiences.join(",")
-        },
-        view.ttl,
-        view.refresh,
-        status,
-    );
+/// Opens the store for an admin command; audit events name the OS user.
+async fn open_as_user(config: &Config) -> Result<AppState, CommandError> {
+    let (state, _) = open(config, Access::Admin).await?;
+    state.set_actor(audit::os_user());
+    Ok(state)
+}
+
+async fn audit_trail(config: &Config, since: Option<&str>, json: bool) -> Result<(), CommandError> {
+    let since_ms = since.map(show::parse_time).transpose()?.unwrap_or(0);
+    let store = open::store_only(config).await?;
+    let events = audit::list(store.as_ref(), since_ms).await?;
+    if events.len() == audit::LIST_LIMIT as usize {
+        eprintln!(
+            "note: the first {} events only; pass a later --since for the rest",
+            audit::LIST_LIMIT
+        );
+    }
+    if json {
+        let events: Vec<_> = events
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "at_ms": e.at_ms, "actor": e.actor, "action": e.action,
+                    "subject": e.subject, "detail": e.detail,
+                })
+            })
+            .collect();
+        return print_json(&events);
+    }
+    for event in &events {
+        println!("{}", show::event_line(event));
+    }
+    Ok(())
 }
 
 async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandError> {
@@ -194,7 +218,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
             if json {
                 return print_json(&created);
             }
-            print_client(&created.client);
+            print!("{}", show::client_block(&created.client));
             println!(
                 "client_secret: {}\n(shown once; store it now)",
                 created.client_secret
@@ -205,14 +229,41 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
             if json {
                 return print_json(&clients);
             }
-            clients.iter().for_each(print_client);
+            for view in &clients {
+                println!("{}", show::client_line(view));
+            }
         }
         ClientCommand::Show { id, json } => {
             let view = admin::show_client(state, &id).await?;
             if json {
                 return print_json(&view);
             }
-            print_client(&view);
+            print!("{}", show::client_block(&view));
+        }
+        ClientCommand::Update {
+            id,
+            name,
+            scope,
+            audiences,
+            ttl,
+            refresh,
+            no_refresh,
+            refresh_ttl,
+            json,
+        } => {
+            let changes = ClientChanges {
+                name,
+                scopes: scope.map(|s| vec![s]),
+                audiences: (!audiences.is_empty()).then_some(audiences),
+                ttl,
+                refresh: (refresh || no_refresh).then_some(refresh),
+                refresh_ttl,
+            };
+            let view = admin::update_client(state, &id, changes).await?;
+            if json {
+                return print_json(&view);
+            }
+            print!("{}", show::client_block(&view));
         }
         ClientCommand::RotateSecret { id, grace, json } => {
             let rotated = admin::rotate_secret(state, &id, grace).await?;
@@ -224,7 +275,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
                 rotated.client_secret
             );
             if let Some(at) = rotated.previous_secret_expires_at {
-                println!("the previous secret works until {at}");
+                println!("the previous secret works until {}", show::time(at));
             }
         }
         ClientCommand::Disable { id, json } => set_disabled(state, &id, true, json).await?,
@@ -234,7 +285,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
             if json {
                 return print_json(&view);
             }
-            print_client(&view);
+            print!("{}", show::client_block(&view));
         }
         ClientCommand::Delete { id, json } => {
             admin::delete_client(state, &id).await?;
@@ -257,20 +308,8 @@ async fn set_disabled(
     if json {
         return print_json(&view);
     }
-    print_client(&view);
+    print!("{}", show::client_block(&view));
     Ok(())
-}
-
-fn print_key(key: &KeyInfo) {
-    println!(
-        "{}\t{:?}\tcreated={}\tactivate_at={}\tpublished_until={}",
-        key.kid,
-        key.state,
-        key.created_at,
-        key.activate_at,
-        key.published_until
-            .map_or_else(|| "-".to_string(), |t| t.to_string()),
-    );
 }
 
 async fn keys(config: &Config, command: KeysCommand) -> Result<(), CommandError> {
@@ -281,18 +320,45 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<(), CommandError>
             if json {
                 return print_json(&keys);
             }
-            keys.iter().for_each(print_key);
+            for key in &keys {
+                println!("{}", show::key_line(key));
+            }
         }
         KeysCommand::Rotate {
             activate_after,
             json,
         } => {
-            let (state, _) = open(config, Access::Admin).await?;
+            let state = open_as_user(config).await?;
             let key = admin::rotate_keys(&state, activate_after).await?;
             if json {
                 return print_json(&key);
             }
-            print_key(&key);
+            println!("{}", show::key_line(&key));
+        }
+        KeysCommand::Revoke {
+            kid,
+            activate,
+            rotate,
+            json,
+        } => {
+            let successor = match (activate, rotate) {
+                (Some(next), _) => Successor::Activate(next),
+                (None, true) => Successor::New,
+                (None, false) => Successor::Unchanged,
+            };
+            let state = open_as_user(config).await?;
+            let revoked = admin::revoke_key(&state, &kid, successor).await?;
+            if json {
+                return print_json(&revoked);
+            }
+            println!("{}", show::key_line(&revoked.revoked));
+            if let Some(active) = &revoked.active {
+                println!("{}", show::key_line(active));
+            }
+            println!(
+                "running servers drop {kid} at their next key reload; edge verifiers with an \
+                 embedded JWKS need the new one now: tollgate jwks > jwks.json"
+            );
         }
     }
     Ok(())

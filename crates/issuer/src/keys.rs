@@ -4,7 +4,8 @@
 //! Life of a key: created and published in the JWKS at once; signs from `activate_at`
 //! (so verifiers holding an embedded JWKS can be updated first); stops signing when a
 //! newer key activates; leaves the JWKS once every token it may have signed has expired
-//! (the longest client lifetime plus [`RETIRE_GRACE_SECS`]).
+//! (the longest client lifetime plus [`RETIRE_GRACE_SECS`]). A revoked key (a leaked
+//! one) leaves the JWKS and stops signing at once, whatever its schedule.
 
 mod stored;
 
@@ -37,6 +38,21 @@ pub enum KeyState {
     Retiring,
     /// No longer published.
     Retired,
+    /// Withdrawn by an operator: neither published nor used again.
+    Revoked,
+}
+
+impl KeyState {
+    /// The documented lower-case name (`active`, `retiring`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Retiring => "retiring",
+            Self::Retired => "retired",
+            Self::Revoked => "revoked",
+        }
+    }
 }
 
 /// One key's schedule, as `keys list` shows it.
@@ -52,25 +68,35 @@ pub struct KeyInfo {
     pub activate_at: i64,
     /// When it leaves the JWKS, once superseded.
     pub published_until: Option<i64>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
 }
 
 /// Works out each key's state at `now`, given the longest access-token lifetime.
+///
+/// The active key is the latest started key that is not revoked. A superseded key stays
+/// published until the longest token it may have signed has expired: that is timed from
+/// the activation of the key started after it, revoked or not, since it stopped signing
+/// then.
 pub fn plan(keys: &[StoredKey], now: i64, max_ttl: i64) -> Vec<KeyInfo> {
     let mut order: Vec<&StoredKey> = keys.iter().collect();
     order.sort_by(|a, b| {
         (a.activate_at, a.created_at, &a.kid).cmp(&(b.activate_at, b.created_at, &b.kid))
     });
     let started: Vec<&&StoredKey> = order.iter().filter(|k| k.activate_at <= now).collect();
+    let active = started.iter().rev().find(|k| k.revoked_at.is_none());
     order
         .iter()
         .map(|key| {
             let position = started.iter().position(|k| k.kid == key.kid);
             let (state, published_until) = match position {
+                _ if key.revoked_at.is_some() => (KeyState::Revoked, None),
                 None => (KeyState::Pending, None),
-                Some(i) if i + 1 == started.len() => (KeyState::Active, None),
+                Some(_) if active.is_some_and(|a| a.kid == key.kid) => (KeyState::Active, None),
                 Some(i) => {
-                    let until = started[i + 1]
-                        .activate_at
+                    let until = started
+                        .get(i + 1)
+                        .map_or(now, |next| next.activate_at)
                         .saturating_add(max_ttl)
                         .saturating_add(RETIRE_GRACE_SECS);
                     let state = if now < until {
@@ -87,6 +113,7 @@ pub fn plan(keys: &[StoredKey], now: i64, max_ttl: i64) -> Vec<KeyInfo> {
                 created_at: key.created_at,
                 activate_at: key.activate_at,
                 published_until,
+                revoked_at: key.revoked_at,
             }
         })
         .collect()
@@ -308,67 +335,4 @@ impl KeyRing {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(kid: &str, created_at: i64, activate_at: i64) -> StoredKey {
-        StoredKey {
-            kid: kid.into(),
-            private_key: Vec::new(),
-            public_key: None,
-            protection: crate::seal::PLAIN.into(),
-            created_at,
-            activate_at,
-        }
-    }
-
-    fn states(plan: &[KeyInfo]) -> Vec<(&str, KeyState)> {
-        plan.iter().map(|k| (k.kid.as_str(), k.state)).collect()
-    }
-
-    #[test]
-    fn rotation_publishes_first_and_retires_after_the_longest_token() {
-        let keys = [row("a", 0, 0), row("b", 100, 200)];
-        let ttl = 60;
-        assert_eq!(
-            states(&plan(&keys, 150, ttl)),
-            [("a", KeyState::Active), ("b", KeyState::Pending)]
-        );
-        assert_eq!(
-            states(&plan(&keys, 200, ttl)),
-            [("a", KeyState::Retiring), ("b", KeyState::Active)]
-        );
-        let last = 200 + ttl + RETIRE_GRACE_SECS;
-        assert_eq!(plan(&keys, last - 1, ttl)[0].state, KeyState::Retiring);
-        assert_eq!(plan(&keys, last, ttl)[0].state, KeyState::Retired);
-        assert_eq!(plan(&keys, last, ttl)[0].published_until, Some(last));
-    }
-
-    #[test]
-    fn a_later_rotation_with_an_earlier_activation_wins_first() {
-        let keys = [row("a", 0, 0), row("slow", 10, 1000), row("fast", 20, 20)];
-        assert_eq!(
-            states(&plan(&keys, 30, 0)),
-            [
-                ("a", KeyState::Retiring),
-                ("fast", KeyState::Active),
-                ("slow", KeyState::Pending)
-            ]
-        );
-        assert_eq!(plan(&keys, 1000, 0)[1].state, KeyState::Retiring);
-        assert_eq!(plan(&keys, 1000, 0)[2].state, KeyState::Active);
-    }
-
-    #[test]
-    fn thumbprint_matches_rfc_8037_example() {
-        use base64ct::{Base64UrlUnpadded, Encoding};
-        // RFC 8037 Appendix A.1 private key; A.3 gives its RFC 7638 thumbprint.
-        let d =
-            Base64UrlUnpadded::decode_vec("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A").unwrap();
-        let seed: [u8; 32] = d.try_into().unwrap();
-        assert_eq!(
-            thumbprint(&seed),
-            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
-        );
-    }
-}
+mod tests;

@@ -61,6 +61,7 @@
 //! ```
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -1,7 +1,10 @@
 //! [`AppState`]: the store, the decoded keys, the pepper, the settings and the metrics,
 //! shared by every handler.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use zeroize::Zeroizing;
 
@@ -41,6 +44,8 @@ struct Inner {
     gate: Gate,
     unknown_ids: UnknownIds,
     directory: Directory,
+    /// Who the audit trail names for changes made through this state.
+    actor: OnceLock<String>,
 }
 
 impl AppState {
@@ -87,6 +92,7 @@ impl AppState {
             clock,
             gate: Gate::default(),
             unknown_ids: UnknownIds::default(),
+            actor: OnceLock::new(),
         })))
     }
 
@@ -137,6 +143,21 @@ impl AppState {
     /// Brings the view up to date now (after a change made through this state).
     pub async fn refresh_directory(&self) -> Result<(), StoreError> {
         self.0.directory.sync(self.store()).await
+    }
+
+    /// Names the actor of the audit events recorded through this state (a command sets
+    /// the OS user); unset, it is [`crate::audit::SERVER_ACTOR`]. Only the first call
+    /// counts.
+    pub fn set_actor(&self, actor: String) {
+        let _ = self.0.actor.set(actor);
+    }
+
+    /// Who the audit trail names for changes made through this state.
+    pub fn actor(&self) -> &str {
+        self.0
+            .actor
+            .get()
+            .map_or(crate::audit::SERVER_ACTOR, String::as_str)
     }
 
     /// Failure states of unknown client ids (memory only).
@@ -195,7 +216,13 @@ impl AppState {
             .prune_failures(now_ms - FAILURE_RETENTION_MS)
             .await;
         let tokens = self.store().prune_tokens(self.clock().now()).await;
-        if let Err(e) = failures.and(tokens) {
+        let retention_ms =
+            i64::try_from(self.settings().audit_retention.as_millis()).unwrap_or(i64::MAX);
+        let events = self
+            .store()
+            .prune_events(now_ms.saturating_sub(retention_ms))
+            .await;
+        if let Err(e) = failures.and(tokens).and(events) {
             tracing::warn!(error = %e, "pruning expired rows failed");
         }
     }

@@ -75,6 +75,7 @@ fn plaintext_seed_and_pepper_rows_stay_out_of_debug() {
         protection: "plain".into(),
         created_at: 1,
         activate_at: 1,
+        revoked_at: None,
     };
     let shown = format!("{key:?}");
     assert!(shown.contains("kid-1") && !shown.contains("171"), "{shown}");

@@ -26,7 +26,7 @@ pub(super) enum Access {
     /// Commands that use secrets (`client ...`, `keys rotate`): an existing store and
     /// its existing master key.
     Admin,
-    /// `jwks`, `keys list`: an existing store, public halves only, no master key.
+    /// `jwks`, `keys list`, `audit`: an existing store, public data only, no master key.
     Public,
 }
 
@@ -208,4 +208,11 @@ pub(super) async fn public_keys(config: &Config) -> Result<KeyRing, CommandError
     let store = open_store(config, &files, Access::Public).await?;
     let issuer = config.offline_settings().issuer;
     Ok(KeyRing::load_public(store, issuer, SystemClock.now()).await?)
+}
+
+/// The store alone, without the master key (for data that is not secret: the audit
+/// trail).
+pub(super) async fn store_only(config: &Config) -> Result<Arc<dyn Store>, CommandError> {
+    let files = Files::of(config)?;
+    open_store(config, &files, Access::Public).await
 }

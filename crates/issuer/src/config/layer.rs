@@ -162,6 +162,11 @@ pub struct ServerArgs {
           help = spec::REFRESH_MAX_FAMILIES.help(),
           value_parser = spec::REFRESH_MAX_FAMILIES.parser(), value_name = "N")]
     pub refresh_max_families: Option<u64>,
+    /// See `spec::AUDIT_RETENTION_DAYS`.
+    #[arg(long = spec::AUDIT_RETENTION_DAYS.flag, env = spec::AUDIT_RETENTION_DAYS.env,
+          help = spec::AUDIT_RETENTION_DAYS.help(),
+          value_parser = spec::AUDIT_RETENTION_DAYS.parser(), value_name = "DAYS")]
+    pub audit_retention_days: Option<u64>,
     /// See `spec::HEADER_READ_TIMEOUT_SECS`.
     #[arg(long = spec::HEADER_READ_TIMEOUT_SECS.flag, env = spec::HEADER_READ_TIMEOUT_SECS.env,
           help = spec::HEADER_READ_TIMEOUT_SECS.help(),
@@ -221,6 +226,7 @@ impl Layer {
             jwks_max_age_secs: a.jwks_max_age_secs.or(b.jwks_max_age_secs),
             max_token_ttl_secs: a.max_token_ttl_secs.or(b.max_token_ttl_secs),
             refresh_max_families: a.refresh_max_families.or(b.refresh_max_families),
+            audit_retention_days: a.audit_retention_days.or(b.audit_retention_days),
             header_read_timeout_secs: a.header_read_timeout_secs.or(b.header_read_timeout_secs),
             request_timeout_secs: a.request_timeout_secs.or(b.request_timeout_secs),
             idle_timeout_secs: a.idle_timeout_secs.or(b.idle_timeout_secs),

@@ -65,6 +65,8 @@ pub struct Settings {
     pub max_token_ttl: i64,
     /// Active refresh-token families a client may hold.
     pub refresh_max_families: u32,
+    /// How long audit events are kept.
+    pub audit_retention: Duration,
     /// Connection timeouts and cap.
     pub limits: ConnectionLimits,
 }
@@ -125,6 +127,7 @@ struct ServerValues {
     jwks_max_age: u64,
     max_token_ttl: i64,
     refresh_max_families: u32,
+    audit_retention: Duration,
     limits: ConnectionLimits,
 }
 
@@ -155,6 +158,9 @@ impl ServerValues {
                 &spec::REFRESH_MAX_FAMILIES,
                 args.refresh_max_families,
             )?),
+            audit_retention: Duration::from_secs(
+                num(&spec::AUDIT_RETENTION_DAYS, args.audit_retention_days)?.saturating_mul(86_400),
+            ),
             limits: ConnectionLimits {
                 header_read_timeout: secs(
                     &spec::HEADER_READ_TIMEOUT_SECS,
@@ -187,6 +193,7 @@ impl ServerValues {
             jwks_max_age: self.jwks_max_age,
             max_token_ttl: self.max_token_ttl,
             refresh_max_families: self.refresh_max_families,
+            audit_retention: self.audit_retention,
             limits: self.limits,
         }
     }

@@ -131,6 +131,17 @@ pub const REFRESH_MAX_FAMILIES: Numeric = Numeric {
     doc: "Active refresh-token families a client may hold; the oldest is revoked first",
 };
 
+/// How long audit events are kept.
+pub const AUDIT_RETENTION_DAYS: Numeric = Numeric {
+    key: "audit_retention_days",
+    flag: "audit-retention-days",
+    env: "TOLLGATE_AUDIT_RETENTION_DAYS",
+    default: 365,
+    min: 1,
+    max: 36_500,
+    doc: "Days an audit event (admin action, lockout) is kept before `serve` prunes it",
+};
+
 /// Time to receive a request's headers.
 pub const HEADER_READ_TIMEOUT_SECS: Numeric = Numeric {
     key: "header_read_timeout_secs",
@@ -198,7 +209,7 @@ pub const DB_TIMEOUT_MS: Numeric = Numeric {
 };
 
 /// Every numeric setting, in documentation order.
-pub const NUMERIC: [&Numeric; 13] = [
+pub const NUMERIC: [&Numeric; 14] = [
     &DB_POOL_SIZE,
     &DB_TIMEOUT_MS,
     &LOCKOUT_THRESHOLD,
@@ -208,6 +219,7 @@ pub const NUMERIC: [&Numeric; 13] = [
     &JWKS_MAX_AGE_SECS,
     &MAX_TOKEN_TTL_SECS,
     &REFRESH_MAX_FAMILIES,
+    &AUDIT_RETENTION_DAYS,
     &HEADER_READ_TIMEOUT_SECS,
     &REQUEST_TIMEOUT_SECS,
     &IDLE_TIMEOUT_SECS,

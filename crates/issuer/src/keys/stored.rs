@@ -39,6 +39,7 @@ pub fn generate(master: Option<&MasterKey>, now: i64, activate_at: i64) -> Store
         protection: protection.to_string(),
         created_at: now,
         activate_at,
+        revoked_at: None,
     }
 }
 
@@ -155,6 +156,7 @@ async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<bool, 
             protection: seal::SEALED.to_string(),
             created_at: row.created_at,
             activate_at: row.activate_at,
+            revoked_at: row.revoked_at,
         };
         store
             .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)

@@ -244,6 +244,24 @@ pub struct StoredKey {
     pub created_at: i64,
     /// From this time on the key signs (unless a later key is active).
     pub activate_at: i64,
+    /// When it was revoked: from then on it is neither published nor used.
+    pub revoked_at: Option<i64>,
+}
+
+/// One entry of the audit trail: an administrative action or a lockout. Never holds a
+/// secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// When it happened (milliseconds since the epoch).
+    pub at_ms: i64,
+    /// The OS user who ran the command, or `serve` for the server itself.
+    pub actor: String,
+    /// What was done (`client.create`, `keys.revoke`, `client.lockout`, ...).
+    pub action: String,
+    /// What it was done to: a client id or a key id.
+    pub subject: String,
+    /// Settings or the source address involved (empty if none).
+    pub detail: String,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -319,6 +337,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         previous: Option<(Digest, i64)>,
         now: i64,
     ) -> StoreResult<bool>;
+    /// Replaces a client's settings (name, scopes, audiences, lifetimes, refresh) and
+    /// `updated_at`, keeping its secrets and state; false if there is no such client.
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
     /// Enables or disables a client; false if there is no such client.
     async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool>;
     /// Deletes a client and its refresh tokens; false if there is no such client.
@@ -399,6 +420,23 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()>;
     /// Records a key's public half where it is still missing.
     async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()>;
+    /// Revokes key `kid` at `now`, in one transaction with moving the activation of key
+    /// `activate` (if given, and not yet active) to `now`. Returns false, changing
+    /// nothing, if `kid` is missing or already revoked, or `activate` is missing or
+    /// revoked.
+    async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        activate: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Appends an event to the audit trail.
+    async fn record_event(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Up to `limit` events at or after `since_ms`, oldest first.
+    async fn events_since(&self, since_ms: i64, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// Forgets events older than `cutoff_ms` (the retention); returns how many.
+    async fn prune_events(&self, cutoff_ms: i64) -> StoreResult<u64>;
 
     /// Rewrites the store so that no deleted or replaced content survives in its files
     /// (after plaintext secrets were sealed in place).

@@ -322,6 +322,9 @@ impl Store for CountingStore {
     ) -> StoreResult<bool> {
         self.write().set_secret(id, hash, previous, now).await
     }
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        self.write().update_client(client).await
+    }
     async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
         self.write().set_disabled(id, disabled, now).await
     }
@@ -414,6 +417,27 @@ impl Store for CountingStore {
     }
     async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()> {
         self.write().set_public_key(kid, public_key).await
+    }
+    async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        activate: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.write().revoke_signing_key(kid, activate, now).await
+    }
+    async fn record_event(&self, event: &tollgate_issuer::store::AuditEvent) -> StoreResult<()> {
+        self.write().record_event(event).await
+    }
+    async fn events_since(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<tollgate_issuer::store::AuditEvent>> {
+        self.read().events_since(since_ms, limit).await
+    }
+    async fn prune_events(&self, cutoff_ms: i64) -> StoreResult<u64> {
+        self.write().prune_events(cutoff_ms).await
     }
     async fn scrub(&self) -> StoreResult<()> {
         self.write().scrub().await

@@ -4,6 +4,7 @@
 // Helpers outside #[test] functions panic on failure too: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
+mod admin_verbs;
 mod at_rest;
 mod auth;
 mod cli;
@@ -17,6 +18,7 @@ mod introspection;
 mod keys;
 mod lockout;
 mod logs;
+mod operator;
 mod outage;
 #[path = "../support/postgres.rs"]
 mod pg;

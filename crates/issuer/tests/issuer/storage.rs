@@ -139,6 +139,12 @@ async fn the_client_view_costs_under_a_kibibyte_per_client() {
     let (clients, bytes) = server.state.directory().footprint();
     assert_eq!(clients, 200);
     let per_client = bytes / clients;
-    eprintln!("client view: {per_client} bytes per client, {} KiB per 10,000", per_client * 10);
-    assert!((200..1024).contains(&per_client), "{per_client} bytes per client");
+    eprintln!(
+        "client view: {per_client} bytes per client, {} KiB per 10,000",
+        per_client * 10
+    );
+    assert!(
+        (200..1024).contains(&per_client),
+        "{per_client} bytes per client"
+    );
 }

@@ -102,3 +102,44 @@ pub(crate) async fn deleting_a_client_removes_its_failures_and_refresh_tokens(
     store.create_client(&client("a", 2)).await.unwrap();
     assert!(store.failures("a").await.unwrap().is_empty());
 }
+
+pub(crate) async fn updates_change_settings_and_keep_secrets_and_state(store: Arc<dyn Store>) {
+    let mut a = client("a", 1);
+    a.previous_secret_hash = Some([7; 32]);
+    a.previous_secret_expires_at = Some(9_000);
+    store.create_client(&a).await.unwrap();
+    let marks = store.change_marks().await.unwrap();
+    let changed = Client {
+        name: "renamed".into(),
+        scopes: vec!["orders:read".into()],
+        audiences: vec!["https://a.example".into(), "https://b.example".into()],
+        access_ttl: 60,
+        refresh_enabled: false,
+        refresh_ttl: 120,
+        updated_at: 2_000,
+        // Fields update_client must not write:
+        disabled: true,
+        secret_hash: [0; 32],
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        created_at: 5,
+        ..a.clone()
+    };
+    assert!(store.update_client(&changed).await.unwrap());
+    let expected = Client {
+        disabled: false,
+        secret_hash: a.secret_hash,
+        previous_secret_hash: a.previous_secret_hash,
+        previous_secret_expires_at: a.previous_secret_expires_at,
+        created_at: a.created_at,
+        ..changed.clone()
+    };
+    assert_eq!(store.client("a").await.unwrap(), Some(expected));
+    assert!(store.change_marks().await.unwrap().clients > marks.clients);
+    let ghost = Client {
+        id: "ghost".into(),
+        ..changed
+    };
+    assert!(!store.update_client(&ghost).await.unwrap());
+    assert_eq!(store.client("ghost").await.unwrap(), None);
+}

@@ -12,6 +12,7 @@ fn key(kid: &str, created_at: i64) -> StoredKey {
         protection: "plain".into(),
         created_at,
         activate_at: created_at + 10,
+        revoked_at: None,
     }
 }
 
@@ -122,4 +123,67 @@ pub(crate) async fn missing_public_halves_are_filled_once(store: Arc<dyn Store>)
     );
     store.scrub().await.unwrap();
     assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+}
+
+pub(crate) async fn revoking_a_key_activates_its_successor_in_one_step(store: Arc<dyn Store>) {
+    for (kid, at) in [("old", 100), ("next", 200)] {
+        store
+            .insert_signing_key(&key(kid, at), false)
+            .await
+            .unwrap();
+    }
+    let row = |kid: &'static str| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .signing_keys()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|k| k.kid == kid)
+                .unwrap()
+        }
+    };
+    // A missing successor changes nothing: the key stays unrevoked.
+    assert!(
+        !store
+            .revoke_signing_key("old", Some("missing"), 150)
+            .await
+            .unwrap()
+    );
+    assert_eq!(row("old").await.revoked_at, None);
+    assert!(
+        store
+            .revoke_signing_key("old", Some("next"), 150)
+            .await
+            .unwrap()
+    );
+    assert_eq!(row("old").await.revoked_at, Some(150));
+    assert_eq!(row("next").await.activate_at, 150, "activated now");
+    assert!(
+        !store.revoke_signing_key("old", None, 160).await.unwrap(),
+        "revoked once"
+    );
+    assert_eq!(row("old").await.revoked_at, Some(150));
+    assert!(!store.revoke_signing_key("ghost", None, 160).await.unwrap());
+    // A revoked key cannot be the successor of another.
+    store
+        .insert_signing_key(&key("third", 300), false)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .revoke_signing_key("third", Some("old"), 170)
+            .await
+            .unwrap()
+    );
+    assert_eq!(row("third").await.revoked_at, None);
+    // Activation never moves later.
+    assert!(
+        store
+            .revoke_signing_key("third", Some("next"), 900)
+            .await
+            .unwrap()
+    );
+    assert_eq!(row("next").await.activate_at, 150);
 }

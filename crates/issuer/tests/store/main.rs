@@ -6,6 +6,7 @@
 // Helpers outside #[test] functions panic on failure too: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod backend;
 mod clients;
 mod failures;
@@ -42,6 +43,10 @@ conformance!(
     clients::clients_round_trip,
     clients::secrets_rotate_with_grace_and_clients_disable,
     clients::deleting_a_client_removes_its_failures_and_refresh_tokens,
+    clients::updates_change_settings_and_keep_secrets_and_state,
+    audit::events_are_listed_in_order_from_a_time_and_pruned,
+    audit::concurrent_events_are_all_kept,
+    keys::revoking_a_key_activates_its_successor_in_one_step,
     failures::failures_are_counted_per_client_and_source,
     failures::concurrent_failures_are_counted_exactly,
     failures::concurrent_failures_start_exactly_one_lockout,

@@ -7,6 +7,7 @@
 //! with 503. The trait impl only delegates: client and lockout SQL is in `clients`,
 //! tokens, keys and settings in `tokens`.
 
+mod audit;
 mod clients;
 mod tokens;
 
@@ -19,8 +20,8 @@ use sqlx::{
 };
 
 use super::{
-    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
-    RefreshToken, Setting, Store, StoreError, StoreOptions, StoreResult, StoredKey,
+    AuditEvent, ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState,
+    LockoutPolicy, RefreshToken, Setting, Store, StoreError, StoreOptions, StoreResult, StoredKey,
 };
 
 /// PostgreSQL through an sqlx pool.
@@ -125,6 +126,10 @@ impl Store for PgStore {
             now,
         ))
         .await
+    }
+
+    async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        self.bounded(clients::update_client(&self.pool, c)).await
     }
 
     async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
@@ -247,6 +252,30 @@ impl Store for PgStore {
 
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
         self.bounded(tokens::reseal_signing_key(&self.pool, kid, from, key))
+            .await
+    }
+
+    async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        activate: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.bounded(tokens::revoke_signing_key(&self.pool, kid, activate, now))
+            .await
+    }
+
+    async fn record_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        self.bounded(audit::record_event(&self.pool, event)).await
+    }
+
+    async fn events_since(&self, since_ms: i64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        self.bounded(audit::events_since(&self.pool, since_ms, limit))
+            .await
+    }
+
+    async fn prune_events(&self, cutoff_ms: i64) -> StoreResult<u64> {
+        self.bounded(audit::prune_events(&self.pool, cutoff_ms))
             .await
     }
 

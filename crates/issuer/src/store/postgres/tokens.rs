@@ -188,8 +188,8 @@ pub(super) async fn prune_tokens(pool: &PgPool, now: i64) -> StoreResult<u64> {
 
 pub(super) async fn signing_keys(pool: &PgPool) -> StoreResult<Vec<StoredKey>> {
     let rows = sqlx::query(
-        "SELECT kid, private_key, public_key, protection, created_at, activate_at \
-         FROM signing_keys ORDER BY created_at, kid",
+        "SELECT kid, private_key, public_key, protection, created_at, activate_at, \
+         revoked_at FROM signing_keys ORDER BY created_at, kid",
     )
     .fetch_all(pool)
     .await?;
@@ -211,6 +211,7 @@ fn key_from_row(row: &PgRow) -> StoreResult<StoredKey> {
         protection: row.try_get("protection")?,
         created_at: row.try_get("created_at")?,
         activate_at: row.try_get("activate_at")?,
+        revoked_at: row.try_get("revoked_at")?,
         kid,
     })
 }
@@ -303,4 +304,38 @@ pub(super) async fn set_public_key(
         .execute(pool)
         .await?;
     Ok(())
+}
+
+pub(super) async fn revoke_signing_key(
+    pool: &PgPool,
+    kid: &str,
+    activate: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    if let Some(next) = activate {
+        let moved = sqlx::query(
+            "UPDATE signing_keys SET activate_at = LEAST(activate_at, $1) \
+             WHERE kid = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(next)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            return Ok(false);
+        }
+    }
+    let revoked = sqlx::query(
+        "UPDATE signing_keys SET revoked_at = $1 WHERE kid = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(kid)
+    .execute(&mut *tx)
+    .await?;
+    if revoked.rows_affected() != 1 {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
 }

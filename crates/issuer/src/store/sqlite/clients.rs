@@ -110,6 +110,24 @@ pub(super) async fn set_secret(
     Ok(done.rows_affected() == 1)
 }
 
+pub(super) async fn update_client(pool: &SqlitePool, c: &Client) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE clients SET name = ?1, scopes = ?2, audiences = ?3, access_ttl = ?4, \
+         refresh_enabled = ?5, refresh_ttl = ?6, updated_at = ?7 WHERE id = ?8",
+    )
+    .bind(&c.name)
+    .bind(c.scopes.join(" "))
+    .bind(c.audiences.join(" "))
+    .bind(c.access_ttl)
+    .bind(c.refresh_enabled)
+    .bind(c.refresh_ttl)
+    .bind(c.updated_at)
+    .bind(&c.id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(super) async fn set_disabled(
     pool: &SqlitePool,
     id: &str,

@@ -3,6 +3,7 @@
 //! The trait impl only delegates: client and lockout SQL is in `clients`, tokens, keys
 //! and settings in `tokens`.
 
+mod audit;
 mod clients;
 mod tokens;
 
@@ -19,8 +20,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
-    RefreshToken, Setting, Store, StoreError, StoreResult, StoredKey,
+    AuditEvent, ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState,
+    LockoutPolicy, RefreshToken, Setting, Store, StoreError, StoreResult, StoredKey,
 };
 
 /// Bytes of WAL kept after a checkpoint (the file is truncated down to this).
@@ -69,6 +70,21 @@ impl SqliteStore {
         let path = options.get_filename();
         let in_memory = url.contains("mode=memory") || !names_a_file(path);
         Ok((!in_memory).then(|| path.to_path_buf()))
+    }
+
+    /// Writes a consistent copy of the database to `path` (`VACUUM INTO`: one read
+    /// transaction, so servers keep writing meanwhile). `path` must not exist or be
+    /// empty; the copy holds the same sealed secrets as the store.
+    pub async fn backup_into(&self, path: &Path) -> StoreResult<()> {
+        let target = path.to_str().ok_or_else(|| StoreError::File {
+            path: path.display().to_string(),
+            reason: "not a UTF-8 path".into(),
+        })?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn open_with(options: SqliteConnectOptions, create: bool) -> StoreResult<Self> {
@@ -179,6 +195,10 @@ impl Store for SqliteStore {
         clients::set_secret(&self.pool, id, secret_hash, previous, now).await
     }
 
+    async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        clients::update_client(&self.pool, c).await
+    }
+
     async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
         clients::set_disabled(&self.pool, id, disabled, now).await
     }
@@ -282,6 +302,27 @@ impl Store for SqliteStore {
 
     async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
         tokens::reseal_signing_key(&self.pool, kid, from, key).await
+    }
+
+    async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        activate: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        tokens::revoke_signing_key(&self.pool, kid, activate, now).await
+    }
+
+    async fn record_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        audit::record_event(&self.pool, event).await
+    }
+
+    async fn events_since(&self, since_ms: i64, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        audit::events_since(&self.pool, since_ms, limit).await
+    }
+
+    async fn prune_events(&self, cutoff_ms: i64) -> StoreResult<u64> {
+        audit::prune_events(&self.pool, cutoff_ms).await
     }
 
     async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()> {
