@@ -197,7 +197,9 @@ pub enum KeysCommand {
     },
     /// Create a key: published in the JWKS now, signing after --activate-after seconds.
     Rotate {
-        /// Seconds between publication and first use (time to update embedded JWKS).
+        /// Seconds between publication and first use (time to update embedded JWKS); at
+        /// least the JWKS max-age plus one key reload, raised if less; 0 signs at once
+        /// (emergency).
         #[arg(long, default_value_t = 86_400)]
         activate_after: i64,
         /// Print JSON.

@@ -28,12 +28,28 @@ pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInf
             "activate-after must be between 0 and {MAX_TTL} seconds"
         )));
     }
-    let kid = insert_key(state, activate_after).await?;
+    let lead = lead_time(state, activate_after);
+    let kid = insert_key(state, lead).await?;
     let key = find(list_keys(state).await?, &kid)
         .map_err(|_| StoreError::Corrupt("new key not found".into()))?;
-    let detail = format!("activate_after {activate_after} s");
+    let detail = format!("activate_after {lead} s");
     audit::record(state, "keys.rotate", &kid, detail).await?;
     Ok(key)
+}
+
+/// The lead a planned rotation gets: at least the JWKS `max-age` plus one key reload, so
+/// no cache still holds a key set without the new key when it starts to sign. `0` is the
+/// emergency rotation, signing at once (verifiers fetching the set refetch on the new
+/// `kid`).
+fn lead_time(state: &AppState, activate_after: i64) -> i64 {
+    if activate_after == 0 {
+        return 0;
+    }
+    let settings = state.settings();
+    let cached = settings
+        .jwks_max_age
+        .saturating_add(settings.key_reload.as_secs());
+    activate_after.max(i64::try_from(cached).unwrap_or(MAX_TTL).min(MAX_TTL))
 }
 
 async fn insert_key(state: &AppState, activate_after: i64) -> Result<String, AdminError> {
