@@ -235,15 +235,11 @@ fn judge(
     if failures.is_locked(now_ms) {
         return Verdict::Locked(failures);
     }
+    // One HMAC and two comparisons whether or not the id exists.
+    let matched = secret_matches(state, entry.client.as_deref(), secret, now_ms);
     match &entry.client {
-        Some(client) if secret_matches(state, Some(client), secret, now_ms) => {
-            Verdict::Matched(Arc::clone(client))
-        }
-        client => {
-            // Same work whether or not the id exists.
-            let _ = secret_matches(state, client.as_deref(), secret, now_ms);
-            Verdict::Mismatch
-        }
+        Some(client) if matched => Verdict::Matched(Arc::clone(client)),
+        _ => Verdict::Mismatch,
     }
 }
 
