@@ -1,10 +1,8 @@
 //! The audit trail: appended by admin actions and lockouts, read by `tollgate audit`.
 
-use sqlx::{
-    Row,
-    postgres::{PgPool, PgRow},
-};
+use sqlx::postgres::PgPool;
 
+use super::rows::event_from_row;
 use crate::store::{AuditEvent, StoreResult};
 
 pub(super) async fn record_event(pool: &PgPool, e: &AuditEvent) -> StoreResult<()> {
@@ -20,16 +18,6 @@ pub(super) async fn record_event(pool: &PgPool, e: &AuditEvent) -> StoreResult<(
     .execute(pool)
     .await?;
     Ok(())
-}
-
-fn event_from_row(row: &PgRow) -> StoreResult<AuditEvent> {
-    Ok(AuditEvent {
-        at_ms: row.try_get("at_ms")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        subject: row.try_get("subject")?,
-        detail: row.try_get("detail")?,
-    })
 }
 
 pub(super) async fn events_since(

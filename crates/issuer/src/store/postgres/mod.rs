@@ -11,6 +11,11 @@ mod audit;
 mod clients;
 mod tokens;
 
+/// Row decoding, shared with the other backend.
+mod rows {
+    crate::store::rows::decoders!(sqlx::postgres::PgRow);
+}
+
 use std::{future::Future, str::FromStr};
 
 use async_trait::async_trait;

@@ -1,14 +1,11 @@
 //! Clients and their failure counters.
 
-use sqlx::{
-    Row,
-    sqlite::{SqlitePool, SqliteRow},
-};
+use sqlx::{Row, sqlite::SqlitePool};
 
+use super::rows::{client_from_row, failure_from_row};
 use crate::store::{
     ChangeMarks, Client, Digest, FailureChange, FailureOutcome, FailureState, LockoutPolicy,
     StoreError, StoreResult,
-    rows::{digest, words},
 };
 
 /// The client columns, as a macro so queries stay `&'static str` literals.
@@ -21,27 +18,6 @@ macro_rules! select_clients {
             $tail
         )
     };
-}
-
-fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
-    Ok(Client {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        scopes: words(row.try_get("scopes")?),
-        audiences: words(row.try_get("audiences")?),
-        access_ttl: row.try_get("access_ttl")?,
-        refresh_enabled: row.try_get("refresh_enabled")?,
-        refresh_ttl: row.try_get("refresh_ttl")?,
-        disabled: row.try_get("disabled")?,
-        secret_hash: digest(row.try_get("secret_hash")?)?,
-        previous_secret_hash: row
-            .try_get::<Option<Vec<u8>>, _>("previous_secret_hash")?
-            .map(digest)
-            .transpose()?,
-        previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
 }
 
 pub(super) async fn create_client(pool: &SqlitePool, c: &Client) -> StoreResult<()> {
@@ -181,18 +157,6 @@ pub(super) async fn auth_lookup(
         return Ok((None, FailureState::default()));
     };
     Ok((Some(client_from_row(&row)?), failure_from_row(&row)?))
-}
-
-fn failure_from_row(row: &SqliteRow) -> StoreResult<FailureState> {
-    let field = |name| {
-        row.try_get::<Option<i64>, _>(name)
-            .map(Option::unwrap_or_default)
-    };
-    Ok(FailureState {
-        failed_count: field("failed_count")?,
-        lockouts: field("lockouts")?,
-        locked_until_ms: field("locked_until_ms")?,
-    })
 }
 
 pub(super) async fn record_failure(

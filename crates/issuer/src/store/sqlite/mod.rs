@@ -7,6 +7,11 @@ mod audit;
 mod clients;
 mod tokens;
 
+/// Row decoding, shared with the other backend.
+mod rows {
+    crate::store::rows::decoders!(sqlx::sqlite::SqliteRow);
+}
+
 use std::{
     fs::OpenOptions,
     path::{Path, PathBuf},

@@ -1,26 +1,9 @@
 //! Settings, refresh tokens, revoked access tokens and signing keys.
 
-use sqlx::{
-    Row,
-    sqlite::{SqlitePool, SqliteRow},
-};
+use sqlx::{Row, sqlite::SqlitePool};
 
-use crate::store::rows::words;
-use crate::store::{Digest, RefreshToken, Setting, StoreError, StoreResult, StoredKey};
-
-fn refresh_from_row(row: &SqliteRow) -> StoreResult<RefreshToken> {
-    Ok(RefreshToken {
-        family_id: row.try_get("family_id")?,
-        client_id: row.try_get("client_id")?,
-        scope: row.try_get("scope")?,
-        audiences: words(row.try_get("audiences")?),
-        issued_at: row.try_get("issued_at")?,
-        family_issued_at: row.try_get("family_issued_at")?,
-        expires_at: row.try_get("expires_at")?,
-        used_at: row.try_get("used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
+use super::rows::{key_from_row, refresh_from_row};
+use crate::store::{Digest, RefreshToken, Setting, StoreResult, StoredKey};
 
 pub(super) async fn setting(pool: &SqlitePool, name: &str) -> StoreResult<Option<Setting>> {
     let row = sqlx::query("SELECT value, protection FROM settings WHERE name = ?1")
@@ -197,26 +180,6 @@ pub(super) async fn signing_keys(pool: &SqlitePool) -> StoreResult<Vec<StoredKey
     .fetch_all(pool)
     .await?;
     rows.iter().map(key_from_row).collect()
-}
-
-fn key_from_row(row: &SqliteRow) -> StoreResult<StoredKey> {
-    let kid: String = row.try_get("kid")?;
-    let public_key = row
-        .try_get::<Option<Vec<u8>>, _>("public_key")?
-        .map(|bytes| {
-            <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| StoreError::Corrupt(format!("public key of {kid} is not 32 bytes")))
-        })
-        .transpose()?;
-    Ok(StoredKey {
-        private_key: row.try_get("private_key")?,
-        public_key,
-        protection: row.try_get("protection")?,
-        created_at: row.try_get("created_at")?,
-        activate_at: row.try_get("activate_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        kid,
-    })
 }
 
 pub(super) async fn insert_signing_key(
