@@ -71,8 +71,8 @@ pub struct InternalCause(pub std::sync::Arc<str>);
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), text or JSON to
 /// stderr. A second call is a no-op.
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
