@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use axum::{
     body::Body,
@@ -20,7 +20,7 @@ use axum::{
 };
 use base64ct::{Base64, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
-use tollgate_issuer::{AppState, Settings, admin::ClientSpec, store::SqliteStore};
+use tollgate_issuer::{AppState, Settings, admin::ClientSpec};
 use tower::ServiceExt as _;
 
 const CAP: usize = 16 * 1024;
@@ -130,11 +130,9 @@ fn setup() -> (
         .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
     let (state, good) = rt.block_on(async {
-        let store = Arc::new(
-            SqliteStore::open_path(&dir.path().join("t.db"))
-                .await
-                .unwrap(),
-        );
+        let store = tollgate_issuer::store::open_path(&dir.path().join("t.db"))
+            .await
+            .unwrap();
         let settings = Settings::new("http://127.0.0.1:1");
         let state = AppState::new(store, settings, None).await.unwrap();
         let created = tollgate_issuer::admin::create_client(&state, ClientSpec::new(["read"]))

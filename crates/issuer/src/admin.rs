@@ -237,6 +237,20 @@ fn generated_client_id() -> String {
     }
 }
 
+/// Brings this process's view up to date after a committed change that returns a
+/// one-time secret. A failure is only logged: the change and its audit event are
+/// committed, the view catches up on its next poll, and the secret must reach the
+/// operator (after `--grace 0` nobody else holds a working one).
+async fn refresh_after_commit(state: &AppState, action: &str) {
+    if let Err(e) = state.refresh_directory().await {
+        tracing::warn!(
+            error = %e,
+            action,
+            "the change is committed; refreshing this process's view of clients failed"
+        );
+    }
+}
+
 /// Registers a client and returns it with its new secret.
 pub async fn create_client(
     state: &AppState,
@@ -268,9 +282,9 @@ pub async fn create_client(
         created_at: now,
         updated_at: now,
     };
-    state.store().create_client(&client).await?;
-    state.refresh_directory().await?;
-    audit::record(state, "client.create", &client.id, settings_detail(&client)).await?;
+    let event = audit::event(state, "client.create", &client.id, settings_detail(&client));
+    state.store().clients.create_client(&client, &event).await?;
+    refresh_after_commit(state, "client.create").await;
     Ok(CreatedClient {
         client: ClientView::new(client, Vec::new(), now_ms),
         client_secret: secret.to_string(),
@@ -281,18 +295,45 @@ pub async fn create_client(
 pub async fn show_client(state: &AppState, id: &str) -> Result<ClientView, AdminError> {
     let client = state
         .store()
+        .clients
         .client(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
-    let failures = state.store().failures(id).await?;
+    let failures = state.store().lockout.failures(id).await?;
     Ok(ClientView::new(client, failures, state.clock().now_ms()))
 }
 
-/// Every client, by id.
-pub async fn list_clients(state: &AppState) -> Result<Vec<ClientView>, AdminError> {
-    let mut views = Vec::new();
-    for client in state.store().clients().await? {
-        views.push(show_client(state, &client.id).await?);
+/// Clients per page of `client list`.
+pub const LIST_PAGE: u32 = 1000;
+
+/// Up to `limit` clients with ids after `after`, by id, with their lockout states: two
+/// queries a page, whatever the number of clients.
+pub async fn clients_page(
+    state: &AppState,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<ClientView>, AdminError> {
+    let store = state.store();
+    let clients = store.clients.clients_page(after, limit).await?;
+    let Some(last) = clients.last() else {
+        return Ok(Vec::new());
+    };
+    let mut failures = store
+        .lockout
+        .failures_between(after, &last.id)
+        .await?
+        .into_iter()
+        .peekable();
+    let now_ms = state.clock().now_ms();
+    let mut views = Vec::with_capacity(clients.len());
+    for client in clients {
+        let mut own = Vec::new();
+        while let Some((_, source, failure)) =
+            failures.next_if(|(client_id, _, _)| *client_id == client.id)
+        {
+            own.push((source, failure));
+        }
+        views.push(ClientView::new(client, own, now_ms));
     }
     Ok(views)
 }
@@ -310,6 +351,7 @@ pub async fn rotate_secret(
     }
     let client = state
         .store()
+        .clients
         .client(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
@@ -317,19 +359,22 @@ pub async fn rotate_secret(
     let previous = (grace > 0).then_some((client.secret_hash, now.saturating_add(grace)));
     let secret: Zeroizing<String> = generate_secret();
     let digest = state.hasher().client_secret(&secret);
-    if !state.store().set_secret(id, &digest, previous, now).await? {
-        return Err(AdminError::NotFound(id.to_string()));
-    }
-    // Whoever was guessing the old secret has nothing to gain now: end any lockout.
-    state.store().clear_failures(id, None).await?;
-    state.refresh_directory().await?;
-    audit::record(
+    let event = audit::event(
         state,
         "client.rotate_secret",
         id,
         format!("grace {grace} s"),
-    )
-    .await?;
+    );
+    // The store also ends any lockout: whoever guessed the old secret gains nothing now.
+    if !state
+        .store()
+        .clients
+        .set_secret(id, &digest, previous, now, &event)
+        .await?
+    {
+        return Err(AdminError::NotFound(id.to_string()));
+    }
+    refresh_after_commit(state, "client.rotate_secret").await;
     Ok(RotatedSecret {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -343,24 +388,23 @@ pub async fn set_disabled(
     id: &str,
     disabled: bool,
 ) -> Result<ClientView, AdminError> {
-    if !state
-        .store()
-        .set_disabled(id, disabled, state.clock().now())
-        .await?
-    {
-        return Err(AdminError::NotFound(id.to_string()));
-    }
-    if !disabled {
-        // Re-enabling is the operator's way to end a lockout early.
-        state.store().clear_failures(id, None).await?;
-    }
-    state.refresh_directory().await?;
     let action = if disabled {
         "client.disable"
     } else {
         "client.enable"
     };
-    audit::record(state, action, id, "").await?;
+    let event = audit::event(state, action, id, "");
+    // Re-enabling also ends any lockout (in the store): the operator's way to end one
+    // early.
+    if !state
+        .store()
+        .clients
+        .set_disabled(id, disabled, state.clock().now(), &event)
+        .await?
+    {
+        return Err(AdminError::NotFound(id.to_string()));
+    }
+    state.refresh_directory().await?;
     show_client(state, id).await
 }
 
@@ -377,18 +421,24 @@ pub async fn unlock(
         s.parse()
             .map_or_else(|_| s.to_string(), source::lockout_key)
     });
-    state.store().clear_failures(id, key.as_deref()).await?;
+    let detail = key
+        .as_deref()
+        .map_or_else(|| "every source".into(), |k| format!("source {k}"));
+    let event = audit::event(state, "client.unlock", id, detail);
+    state
+        .store()
+        .lockout
+        .clear_failures(id, key.as_deref(), &event)
+        .await?;
     state.refresh_directory().await?;
-    let detail = key.map_or_else(|| "every source".into(), |k| format!("source {k}"));
-    audit::record(state, "client.unlock", id, detail).await?;
     show_client(state, id).await
 }
 
 /// Deletes a client and its refresh tokens.
 pub async fn delete_client(state: &AppState, id: &str) -> Result<(), AdminError> {
-    if state.store().delete_client(id).await? {
+    let event = audit::event(state, "client.delete", id, "");
+    if state.store().clients.delete_client(id, &event).await? {
         state.refresh_directory().await?;
-        audit::record(state, "client.delete", id, "").await?;
         Ok(())
     } else {
         Err(AdminError::NotFound(id.to_string()))

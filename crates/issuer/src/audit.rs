@@ -53,24 +53,37 @@ fn uid() -> String {
     "unknown".into()
 }
 
-/// Records an event done by this state's actor now.
+/// An event done by this state's actor now, for a store write to commit with its change.
+pub fn event(
+    state: &AppState,
+    action: &str,
+    subject: &str,
+    detail: impl Into<String>,
+) -> AuditEvent {
+    AuditEvent {
+        at_ms: state.clock().now_ms(),
+        actor: state.actor().to_string(),
+        action: action.to_string(),
+        subject: subject.to_string(),
+        detail: detail.into(),
+    }
+}
+
+/// Records an event that changes nothing else (a lockout) done by this state's actor now.
 pub async fn record(
     state: &AppState,
     action: &str,
     subject: &str,
     detail: impl Into<String>,
 ) -> StoreResult<()> {
-    let event = AuditEvent {
-        at_ms: state.clock().now_ms(),
-        actor: state.actor().to_string(),
-        action: action.to_string(),
-        subject: subject.to_string(),
-        detail: detail.into(),
-    };
-    state.store().record_event(&event).await
+    state
+        .store()
+        .audit
+        .record_event(&event(state, action, subject, detail))
+        .await
 }
 
 /// Events at or after `since_ms`, oldest first (at most [`LIST_LIMIT`]).
-pub async fn list(store: &dyn Store, since_ms: i64) -> StoreResult<Vec<AuditEvent>> {
-    store.events_since(since_ms, LIST_LIMIT).await
+pub async fn list(store: &Store, since_ms: i64) -> StoreResult<Vec<AuditEvent>> {
+    store.audit.events_since(since_ms, LIST_LIMIT).await
 }

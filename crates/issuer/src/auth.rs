@@ -295,7 +295,7 @@ pub async fn authenticate(
             Verdict::Mismatch => {}
         }
     }
-    let (client, failures) = state.store().auth_lookup(id, source).await?;
+    let (client, failures) = state.store().lockout.auth_lookup(id, source).await?;
     let entry = Entry {
         client: client.map(Arc::new),
         failures,
@@ -319,12 +319,17 @@ async fn accept(
     // the store's state (another replica may have locked it since the view was read),
     // and its count reset only if it is not locked.
     if !failures.is_clean() {
-        let (_, current) = state.store().auth_lookup(&client.id, source).await?;
+        let (_, current) = state
+            .store()
+            .lockout
+            .auth_lookup(&client.id, source)
+            .await?;
         if current.is_locked(now_ms) {
             return Err(locked(current, now_ms));
         }
         state
             .store()
+            .lockout
             .reset_failures(&client.id, source, now_ms)
             .await?;
         state.refresh_directory().await?;
@@ -347,6 +352,7 @@ async fn reject(
         Some(c) => {
             let outcome = state
                 .store()
+                .lockout
                 .record_failure(&c.id, source, now_ms, &policy)
                 .await?;
             // In the view before the next request of the pair is judged.

@@ -158,6 +158,37 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// Prints every client, one page of the store at a time (JSON: one array).
+async fn list_clients(state: &AppState, json: bool) -> Result<(), CommandError> {
+    let mut after: Option<String> = None;
+    let mut first = true;
+    if json {
+        print!("[");
+    }
+    loop {
+        let page = admin::clients_page(state, after.as_deref(), admin::LIST_PAGE).await?;
+        for view in &page {
+            if json {
+                let item = serde_json::to_string_pretty(view)?.replace('\n', "\n  ");
+                print!("{}\n  {item}", if first { "" } else { "," });
+            } else {
+                println!("{}", show::client_line(view));
+            }
+            first = false;
+        }
+        match page.last() {
+            Some(last) if page.len() == admin::LIST_PAGE as usize => {
+                after = Some(last.client_id.clone());
+            }
+            _ => break,
+        }
+    }
+    if json {
+        println!("{}]", if first { "" } else { "\n" });
+    }
+    Ok(())
+}
+
 /// Opens the store for an admin command; audit events name the OS user.
 async fn open_as_user(config: &Config) -> Result<AppState, CommandError> {
     let (state, _) = open(config, Access::Admin).await?;
@@ -168,7 +199,7 @@ async fn open_as_user(config: &Config) -> Result<AppState, CommandError> {
 async fn audit_trail(config: &Config, since: Option<&str>, json: bool) -> Result<(), CommandError> {
     let since_ms = since.map(show::parse_time).transpose()?.unwrap_or(0);
     let store = open::store_only(config).await?;
-    let events = audit::list(store.as_ref(), since_ms).await?;
+    let events = audit::list(&store, since_ms).await?;
     if events.len() == audit::LIST_LIMIT as usize {
         eprintln!(
             "note: the first {} events only; pass a later --since for the rest",
@@ -224,15 +255,7 @@ async fn client(state: &AppState, command: ClientCommand) -> Result<(), CommandE
                 created.client_secret
             );
         }
-        ClientCommand::List { json } => {
-            let clients = admin::list_clients(state).await?;
-            if json {
-                return print_json(&clients);
-            }
-            for view in &clients {
-                println!("{}", show::client_line(view));
-            }
-        }
+        ClientCommand::List { json } => list_clients(state, json).await?,
         ClientCommand::Show { id, json } => {
             let view = admin::show_client(state, &id).await?;
             if json {

@@ -140,7 +140,7 @@ impl Drop for Careful<'_> {
 
 impl Directory {
     /// Loads every client and every failure state that is not clean.
-    pub async fn load(store: &dyn Store) -> StoreResult<Self> {
+    pub async fn load(store: &Store) -> StoreResult<Self> {
         let directory = Self {
             clients: RwLock::default(),
             failures: Mutex::default(),
@@ -195,15 +195,15 @@ impl Directory {
     /// One poll: reloads what changed since the last one. Each row is fetched with its
     /// current state, so applying pages in sequence order leaves every pair at its
     /// latest state.
-    pub async fn sync(&self, store: &dyn Store) -> StoreResult<()> {
+    pub async fn sync(&self, store: &Store) -> StoreResult<()> {
         let mut seen = self.marks.lock().await;
-        let marks = store.change_marks().await?;
+        let marks = store.lockout.change_marks().await?;
         if marks.clients != seen.clients {
             self.reload_clients(store).await?;
             seen.clients = marks.clients;
         }
         while seen.failures < marks.failures {
-            let page = store.failures_since(seen.failures, PAGE).await?;
+            let page = store.lockout.failures_since(seen.failures, PAGE).await?;
             let Some(last) = page.last().map(|c| c.seq) else {
                 break;
             };
@@ -218,8 +218,9 @@ impl Directory {
         Ok(())
     }
 
-    async fn reload_clients(&self, store: &dyn Store) -> StoreResult<()> {
+    async fn reload_clients(&self, store: &Store) -> StoreResult<()> {
         let fresh: HashMap<String, Arc<Client>> = store
+            .clients
             .clients()
             .await?
             .into_iter()

@@ -250,7 +250,7 @@ impl KeySet {
 /// The shared, periodically refreshed [`KeySet`].
 #[derive(Debug)]
 pub struct KeyRing {
-    store: Arc<dyn Store>,
+    store: Store,
     secrets: Secrets,
     issuer: String,
     current: RwLock<Arc<KeySet>>,
@@ -260,7 +260,7 @@ impl KeyRing {
     /// Loads the keys for signing: the active private key is opened with `master`
     /// (`None` for a plaintext store). Run [`prepare`] first on a store that may be new.
     pub async fn load(
-        store: Arc<dyn Store>,
+        store: Store,
         master: Option<MasterKey>,
         issuer: String,
         now: i64,
@@ -269,22 +269,18 @@ impl KeyRing {
     }
 
     /// Loads the public halves only: the JWKS and the plan, without any master key.
-    pub async fn load_public(
-        store: Arc<dyn Store>,
-        issuer: String,
-        now: i64,
-    ) -> Result<Self, SetupError> {
+    pub async fn load_public(store: Store, issuer: String, now: i64) -> Result<Self, SetupError> {
         Self::with_secrets(store, Secrets::PublicOnly, issuer, now).await
     }
 
     async fn with_secrets(
-        store: Arc<dyn Store>,
+        store: Store,
         secrets: Secrets,
         issuer: String,
         now: i64,
     ) -> Result<Self, SetupError> {
-        let rows = store.signing_keys().await?;
-        let max_ttl = store.max_access_ttl().await?;
+        let rows = store.keys.signing_keys().await?;
+        let max_ttl = store.clients.max_access_ttl().await?;
         let set = KeySet::build(&rows, now, max_ttl, &issuer, &secrets, None)?;
         Ok(Self {
             store,
@@ -314,8 +310,8 @@ impl KeyRing {
     /// Re-reads the keys from the store (two cheap SELECTs) and recomputes their states
     /// at `now`. The signer already decoded is reused.
     pub async fn reload(&self, now: i64) -> Result<(), SetupError> {
-        let rows = self.store.signing_keys().await?;
-        let max_ttl = self.store.max_access_ttl().await?;
+        let rows = self.store.keys.signing_keys().await?;
+        let max_ttl = self.store.clients.max_access_ttl().await?;
         let previous = self.current();
         let set = KeySet::build(
             &rows,

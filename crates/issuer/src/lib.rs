@@ -39,11 +39,10 @@
 //! # Example
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use tollgate_issuer::{AppState, Settings, admin, store::SqliteStore};
+//! use tollgate_issuer::{AppState, Settings, admin, store};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = Arc::new(SqliteStore::open("sqlite://tollgate.db").await?);
+//! let store = store::open("sqlite://tollgate.db", &store::StoreOptions::default()).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let issuer = format!("http://{}", listener.local_addr()?);

@@ -173,9 +173,9 @@ pub fn protect(master: Option<&MasterKey>, context: &str, value: &[u8]) -> (Vec<
 }
 
 /// Whether the store holds any sealed value (then it cannot be used without its key).
-pub async fn store_is_sealed(store: &dyn Store) -> StoreResult<bool> {
-    let pepper = store.setting(PEPPER_SETTING).await?;
-    let keys = store.signing_keys().await?;
+pub async fn store_is_sealed(store: &Store) -> StoreResult<bool> {
+    let pepper = store.settings.setting(PEPPER_SETTING).await?;
+    let keys = store.keys.signing_keys().await?;
     Ok(pepper.is_some_and(|p| p.protection != PLAIN) || keys.iter().any(|k| k.protection != PLAIN))
 }
 

@@ -33,7 +33,7 @@ pub struct AppState(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    store: Arc<dyn Store>,
+    store: Store,
     keys: KeyRing,
     hasher: Hasher,
     /// Compared against when the client id is unknown, so that path costs the same.
@@ -53,7 +53,7 @@ impl AppState {
     /// signing keys. `master` seals both at rest; plaintext ones found in the store are
     /// sealed in place, and the store compacted so no plaintext copy survives in it.
     pub async fn new(
-        store: Arc<dyn Store>,
+        store: Store,
         settings: Settings,
         master: Option<MasterKey>,
     ) -> Result<Self, SetupError> {
@@ -62,25 +62,20 @@ impl AppState {
 
     /// [`new`](Self::new) with a chosen clock (tests move time instead of sleeping).
     pub async fn with_clock(
-        store: Arc<dyn Store>,
+        store: Store,
         settings: Settings,
         master: Option<MasterKey>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SetupError> {
-        let keys_sealed = keys::prepare(store.as_ref(), master.as_ref(), clock.now()).await?;
-        let (hasher, pepper_sealed) = load_hasher(store.as_ref(), master.as_ref()).await?;
+        let keys_sealed = keys::prepare(&store, master.as_ref(), clock.now()).await?;
+        let (hasher, pepper_sealed) = load_hasher(&store, master.as_ref()).await?;
         if keys_sealed || pepper_sealed {
-            store.scrub().await?;
+            store.maintenance.scrub().await?;
             tracing::info!("sealed plaintext secrets with the master key and compacted the store");
         }
-        let keys = KeyRing::load(
-            Arc::clone(&store),
-            master,
-            settings.issuer.clone(),
-            clock.now(),
-        )
-        .await?;
-        let directory = Directory::load(store.as_ref()).await?;
+        let keys =
+            KeyRing::load(store.clone(), master, settings.issuer.clone(), clock.now()).await?;
+        let directory = Directory::load(&store).await?;
         Ok(Self(Arc::new(Inner {
             directory,
             store,
@@ -97,8 +92,8 @@ impl AppState {
     }
 
     /// The store.
-    pub fn store(&self) -> &dyn Store {
-        self.0.store.as_ref()
+    pub fn store(&self) -> &Store {
+        &self.0.store
     }
 
     /// The signing keys.
@@ -200,7 +195,7 @@ impl AppState {
                     }
                     _ = prune.tick() => state.prune().await,
                     _ = compact.tick() => {
-                        if let Err(e) = state.store().compact().await {
+                        if let Err(e) = state.store().maintenance.compact().await {
                             tracing::warn!(error = %e, "compacting the store failed");
                         }
                     }
@@ -213,13 +208,15 @@ impl AppState {
         let now_ms = self.clock().now_ms();
         let failures = self
             .store()
+            .lockout
             .prune_failures(now_ms - FAILURE_RETENTION_MS)
             .await;
-        let tokens = self.store().prune_tokens(self.clock().now()).await;
+        let tokens = self.store().tokens.prune_tokens(self.clock().now()).await;
         let retention_ms =
             i64::try_from(self.settings().audit_retention.as_millis()).unwrap_or(i64::MAX);
         let events = self
             .store()
+            .audit
             .prune_events(now_ms.saturating_sub(retention_ms))
             .await;
         if let Err(e) = failures.and(tokens).and(events) {
@@ -232,10 +229,10 @@ impl AppState {
 /// sealed; a plaintext pepper from before the master key was set is sealed in place
 /// (then the second value is true).
 async fn load_hasher(
-    store: &dyn Store,
+    store: &Store,
     master: Option<&MasterKey>,
 ) -> Result<(Hasher, bool), SetupError> {
-    if store.setting(PEPPER_SETTING).await?.is_none() {
+    if store.settings.setting(PEPPER_SETTING).await?.is_none() {
         let fresh = Zeroizing::new(random_bytes::<32>());
         let (value, protection) = seal::protect(master, PEPPER_CONTEXT, fresh.as_slice());
         let setting = Setting {
@@ -243,9 +240,13 @@ async fn load_hasher(
             protection: protection.to_string(),
         };
         // Another process may have won the race; the read below takes whichever landed.
-        store.insert_setting(PEPPER_SETTING, &setting).await?;
+        store
+            .settings
+            .insert_setting(PEPPER_SETTING, &setting)
+            .await?;
     }
     let stored = store
+        .settings
         .setting(PEPPER_SETTING)
         .await?
         .ok_or_else(|| StoreError::Corrupt("pepper vanished".into()))?;
@@ -263,6 +264,7 @@ async fn load_hasher(
                 protection: seal::SEALED.to_string(),
             };
             store
+                .settings
                 .reseal_setting(PEPPER_SETTING, seal::PLAIN, &sealed)
                 .await?;
             true

@@ -5,8 +5,6 @@
 // Helpers outside #[test] functions panic on failure too: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use axum::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
 use base64ct::{Base64, Encoding};
 use tempfile::TempDir;
@@ -15,7 +13,7 @@ use tollgate_issuer::{
     admin::{self, ClientSpec},
     auth::basic_credentials,
     form::OAuthForm,
-    store::{Setting, SqliteStore, StoredKey},
+    store::{Setting, StoredKey},
 };
 
 /// Bytes whose decimal `Debug` form (`[171, 171, ...]`) would be easy to spot.
@@ -24,11 +22,9 @@ const SECRET_BYTES: [u8; 32] = [0xab; 32];
 #[tokio::test]
 async fn issued_and_rotated_secrets_stay_out_of_debug() {
     let dir = TempDir::new().unwrap();
-    let store = Arc::new(
-        SqliteStore::open_path(&dir.path().join("tollgate.db"))
-            .await
-            .unwrap(),
-    );
+    let store = tollgate_issuer::store::open_path(&dir.path().join("tollgate.db"))
+        .await
+        .unwrap();
     let state = AppState::new(store, Settings::new("http://127.0.0.1"), None)
         .await
         .unwrap();

@@ -29,12 +29,9 @@ pub async fn rotate_keys(state: &AppState, activate_after: i64) -> Result<KeyInf
         )));
     }
     let lead = lead_time(state, activate_after);
-    let kid = insert_key(state, lead).await?;
-    let key = find(list_keys(state).await?, &kid)
-        .map_err(|_| StoreError::Corrupt("new key not found".into()))?;
-    let detail = format!("activate_after {lead} s");
-    audit::record(state, "keys.rotate", &kid, detail).await?;
-    Ok(key)
+    let kid = insert_key(state, lead, true).await?;
+    find(list_keys(state).await?, &kid)
+        .map_err(|_| StoreError::Corrupt("new key not found".into()).into())
 }
 
 /// The lead a planned rotation gets: at least the JWKS `max-age` plus one key reload, so
@@ -52,14 +49,27 @@ fn lead_time(state: &AppState, activate_after: i64) -> i64 {
     activate_after.max(i64::try_from(cached).unwrap_or(MAX_TTL).min(MAX_TTL))
 }
 
-async fn insert_key(state: &AppState, activate_after: i64) -> Result<String, AdminError> {
+/// Adds a new key signing `activate_after` seconds from now; `audited`, with its own
+/// `keys.rotate` event (a successor created by `keys revoke --rotate` is named in the
+/// revocation's event instead).
+async fn insert_key(
+    state: &AppState,
+    activate_after: i64,
+    audited: bool,
+) -> Result<String, AdminError> {
     let now = state.clock().now();
     let key = keys::generate(
         state.keys().master(),
         now,
         now.saturating_add(activate_after),
     );
-    state.store().insert_signing_key(&key, false).await?;
+    let detail = format!("activate_after {activate_after} s");
+    let event = audited.then(|| audit::event(state, "keys.rotate", &key.kid, detail));
+    state
+        .store()
+        .keys
+        .insert_signing_key(&key, false, event.as_ref())
+        .await?;
     Ok(key.kid.clone())
 }
 
@@ -114,12 +124,17 @@ pub async fn revoke_key(
             }
             Some(next.kid)
         }
-        Successor::New => Some(insert_key(state, 0).await?),
+        Successor::New => Some(insert_key(state, 0, false).await?),
     };
     let now = state.clock().now();
+    let detail = activate
+        .as_deref()
+        .map_or_else(String::new, |next| format!("activated {next}"));
+    let event = audit::event(state, "keys.revoke", kid, detail);
     if !state
         .store()
-        .revoke_signing_key(kid, activate.as_deref(), now)
+        .keys
+        .revoke_signing_key(kid, activate.as_deref(), now, &event)
         .await?
     {
         return Err(invalid(format!(
@@ -128,8 +143,6 @@ pub async fn revoke_key(
     }
     let keys = list_keys(state).await?;
     let active = keys.iter().find(|k| k.state == KeyState::Active).cloned();
-    let detail = activate.map_or_else(String::new, |next| format!("activated {next}"));
-    audit::record(state, "keys.revoke", kid, detail).await?;
     Ok(RevokedKey {
         revoked: find(keys, kid)?,
         active,

@@ -49,6 +49,7 @@ pub async fn update_client(
     }
     let mut client = state
         .store()
+        .clients
         .client(id)
         .await?
         .ok_or_else(|| AdminError::NotFound(id.to_string()))?;
@@ -72,10 +73,10 @@ pub async fn update_client(
     }
     client.refresh_enabled = changes.refresh.unwrap_or(client.refresh_enabled);
     client.updated_at = state.clock().now();
-    if !state.store().update_client(&client).await? {
+    let event = audit::event(state, "client.update", id, settings_detail(&client));
+    if !state.store().clients.update_client(&client, &event).await? {
         return Err(AdminError::NotFound(id.to_string()));
     }
     state.refresh_directory().await?;
-    audit::record(state, "client.update", id, settings_detail(&client)).await?;
     show_client(state, id).await
 }

@@ -4,10 +4,10 @@ use std::{fs::OpenOptions, path::Path};
 
 use serde::Serialize;
 
-use super::CommandError;
+use super::{CommandError, open::command_options};
 use crate::{
     config::Config,
-    store::{Backend, SqliteStore},
+    store::{self, Backend},
 };
 
 /// What `backup` wrote.
@@ -32,12 +32,11 @@ pub(super) async fn backup(config: &Config, path: &Path) -> Result<Backup, Comma
                 .into(),
         );
     }
-    if SqliteStore::file_path(url)?.is_none() {
+    if store::sqlite_file_path(url)?.is_none() {
         return Err("an in-memory store cannot be backed up".into());
     }
-    let store = SqliteStore::open_existing(url).await?;
     create_private(path)?;
-    if let Err(e) = store.backup_into(path).await {
+    if let Err(e) = store::backup_sqlite(url, &command_options(config), path).await {
         // Leave no partial copy behind.
         let _ = std::fs::remove_file(path);
         return Err(e.into());

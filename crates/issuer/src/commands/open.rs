@@ -1,7 +1,7 @@
 //! Opening the store for a command: which files it may create, where the master key
 //! comes from, and which files must be private.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf};
 
 use super::CommandError;
 use crate::{
@@ -11,7 +11,7 @@ use crate::{
     error::SetupError,
     keys::KeyRing,
     seal::{self, MasterKey},
-    store::{self, Backend, SqliteStore, Store},
+    store::{self, Backend, CreationLock, STORE_WAIT, Store, StoreOptions},
 };
 
 /// How long a command (not a server) waits for the database.
@@ -41,7 +41,7 @@ impl Files {
     pub(super) fn of(config: &Config) -> Result<Self, SetupError> {
         let url = &config.store.database;
         let database = match Backend::of(url)? {
-            Backend::Sqlite => SqliteStore::file_path(url)?,
+            Backend::Sqlite => store::sqlite_file_path(url)?,
             // A server's files are its operator's; only the master key file is ours.
             Backend::Postgres => None,
         };
@@ -67,6 +67,12 @@ impl Files {
         files
     }
 
+    fn database_name(&self) -> String {
+        self.database
+            .as_ref()
+            .map_or_else(|| "(in memory)".into(), |p| p.display().to_string())
+    }
+
     fn key_name(&self) -> String {
         self.key.as_ref().map_or_else(
             || "(none for an in-memory store)".into(),
@@ -85,29 +91,43 @@ pub(super) enum MasterSource {
     Plaintext,
 }
 
+/// The store settings of a command (not a server): the timeout guards a server's
+/// request path, a command may wait longer (it is interactive; SQLite's busy timeout
+/// follows it).
+pub(super) fn command_options(config: &Config) -> StoreOptions {
+    let mut options = config.store.options;
+    options.timeout = options.timeout.max(COMMAND_DB_TIMEOUT);
+    options
+}
+
+/// Opens the store: `serve` creates it (the caller holds its creation lock); a command
+/// opens an existing one, first waiting (bounded) for a `serve` that is creating it.
 async fn open_store(
     config: &Config,
     files: &Files,
     access: Access,
-) -> Result<Arc<dyn Store>, CommandError> {
+    creation: &CreationLock,
+) -> Result<Store, CommandError> {
     let url = &config.store.database;
-    if access == Access::Serve || Backend::of(url)? == Backend::Postgres {
-        let mut options = config.store.options;
-        if access != Access::Serve {
-            // The timeout guards a server's request path; a command may wait longer.
-            options.timeout = options.timeout.max(COMMAND_DB_TIMEOUT);
-        }
-        return Ok(store::open(url, &options).await?);
+    if access == Access::Serve {
+        return Ok(store::open_locked(url, &config.store.options, creation).await?);
     }
-    if let Some(db) = files.database.as_ref().filter(|db| !db.exists()) {
+    let announce = || {
+        eprintln!(
+            "waiting for the store {} being created by another process (up to {} s)",
+            files.database_name(),
+            STORE_WAIT.as_secs()
+        );
+    };
+    if !CreationLock::wait_until_created(url, announce).await? {
         return Err(format!(
             "{} does not exist: `tollgate serve` (or `tollgate quickstart`) creates the store \
              and its master key; for another store, pass --database",
-            db.display()
+            files.database_name()
         )
         .into());
     }
-    Ok(Arc::new(SqliteStore::open_existing(url).await?))
+    Ok(store::open_existing(url, &command_options(config)).await?)
 }
 
 /// The master key given before the store is opened: TOLLGATE_MASTER_KEY, else an
@@ -130,7 +150,7 @@ fn given_key(files: &Files) -> Result<Option<(MasterKey, MasterSource)>, Command
 async fn missing_key(
     config: &Config,
     files: &Files,
-    store: &dyn Store,
+    store: &Store,
     create: bool,
 ) -> Result<(Option<MasterKey>, MasterSource), CommandError> {
     let name = files.key_name();
@@ -190,29 +210,38 @@ pub(super) async fn open_bound(
         }
     }
     let given = given_key(&files)?;
-    let store = open_store(config, &files, access).await?;
+    // `serve` holds the store's creation lock until the master key file, the pepper and
+    // the first signing key exist: a command started at the same instant waits for all
+    // of them, not only for the file.
+    let creation = match access {
+        Access::Serve => CreationLock::exclusive(&config.store.database).await?,
+        Access::Admin | Access::Public => CreationLock::none(),
+    };
+    let store = open_store(config, &files, access, &creation).await?;
     let (master, source) = match given {
         Some((key, source)) => (Some(key), source),
-        None => missing_key(config, &files, store.as_ref(), access == Access::Serve).await?,
+        None => missing_key(config, &files, &store, access == Access::Serve).await?,
     };
     let settings = match bound {
         Some(addr) => config.settings(addr)?,
         None => config.offline_settings(),
     };
-    Ok((AppState::new(store, settings, master).await?, source))
+    let state = AppState::new(store, settings, master).await?;
+    drop(creation);
+    Ok((state, source))
 }
 
 /// The signing keys' public halves, without the master key.
 pub(super) async fn public_keys(config: &Config) -> Result<KeyRing, CommandError> {
     let files = Files::of(config)?;
-    let store = open_store(config, &files, Access::Public).await?;
+    let store = open_store(config, &files, Access::Public, &CreationLock::none()).await?;
     let issuer = config.offline_settings().issuer;
     Ok(KeyRing::load_public(store, issuer, SystemClock.now()).await?)
 }
 
 /// The store alone, without the master key (for data that is not secret: the audit
 /// trail).
-pub(super) async fn store_only(config: &Config) -> Result<Arc<dyn Store>, CommandError> {
+pub(super) async fn store_only(config: &Config) -> Result<Store, CommandError> {
     let files = Files::of(config)?;
-    open_store(config, &files, Access::Public).await
+    open_store(config, &files, Access::Public, &CreationLock::none()).await
 }

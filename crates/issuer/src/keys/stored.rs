@@ -102,7 +102,7 @@ fn public_half(key: &SigningKey) -> [u8; 32] {
 /// records missing public halves, and seals plaintext keys when a master key is given.
 /// Returns whether a plaintext key was replaced (the store should then be compacted).
 pub async fn prepare(
-    store: &dyn Store,
+    store: &Store,
     master: Option<&MasterKey>,
     now: i64,
 ) -> Result<bool, SetupError> {
@@ -116,34 +116,32 @@ pub async fn prepare(
 
 /// Creates the first signing key if the store has none (active at once).
 pub async fn ensure_first_key(
-    store: &dyn Store,
+    store: &Store,
     master: Option<&MasterKey>,
     now: i64,
 ) -> Result<(), SetupError> {
-    if store.signing_keys().await?.is_empty() {
+    if store.keys.signing_keys().await?.is_empty() {
         store
-            .insert_signing_key(&generate(master, now, now), true)
+            .keys
+            .insert_signing_key(&generate(master, now, now), true, None)
             .await?;
     }
     Ok(())
 }
 
-async fn record_public_keys(
-    store: &dyn Store,
-    master: Option<&MasterKey>,
-) -> Result<(), SetupError> {
-    for row in store.signing_keys().await? {
+async fn record_public_keys(store: &Store, master: Option<&MasterKey>) -> Result<(), SetupError> {
+    for row in store.keys.signing_keys().await? {
         if row.public_key.is_none() {
             let public = public_half(&decode(master, &row)?);
-            store.set_public_key(&row.kid, &public).await?;
+            store.keys.set_public_key(&row.kid, &public).await?;
         }
     }
     Ok(())
 }
 
-async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<bool, SetupError> {
+async fn seal_plain_keys(store: &Store, master: &MasterKey) -> Result<bool, SetupError> {
     let mut sealed_any = false;
-    for row in store.signing_keys().await? {
+    for row in store.keys.signing_keys().await? {
         if row.protection != seal::PLAIN {
             continue;
         }
@@ -159,6 +157,7 @@ async fn seal_plain_keys(store: &dyn Store, master: &MasterKey) -> Result<bool, 
             revoked_at: row.revoked_at,
         };
         store
+            .keys
             .reseal_signing_key(&row.kid, seal::PLAIN, &sealed)
             .await?;
         sealed_any = true;

@@ -13,7 +13,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if let Err(e) = state.store().ping().await {
+    if let Err(e) = state.store().maintenance.ping().await {
         tracing::warn!(error = %e, "readiness: store unreachable");
         return (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n");
     }

@@ -46,7 +46,7 @@ struct Introspection {
 
 /// Whether the client `id` exists, is enabled, and was registered no later than `iat`.
 async fn issued_to_current(state: &AppState, id: &str, iat: i64) -> Result<bool, OAuthError> {
-    let client = state.store().client(id).await?;
+    let client = state.store().clients.client(id).await?;
     Ok(client.is_some_and(|c| !c.disabled && c.created_at <= iat))
 }
 
@@ -63,7 +63,7 @@ async fn introspect(
     if let Some(access) = keys.verifier().and_then(|v| v.verify(token, now).ok()) {
         let claims = access.into_claims();
         let revoked = match &claims.jti {
-            Some(jti) => state.store().access_token_revoked(jti).await?,
+            Some(jti) => state.store().tokens.access_token_revoked(jti).await?,
             None => false,
         };
         let holder_ok = match (&claims.client_id, claims.iat) {
@@ -86,7 +86,7 @@ async fn introspect(
         }
     } else {
         let digest = state.hasher().refresh_token(token);
-        if let Some(record) = state.store().refresh_token(&digest).await?
+        if let Some(record) = state.store().tokens.refresh_token(&digest).await?
             && record.client_id == client.id
             && record.used_at.is_none()
             && record.revoked_at.is_none()

@@ -30,10 +30,11 @@ async fn revoke(
         .ok_or(OAuthError::InvalidRequest("token is required"))?;
     let now = state.clock().now();
     let digest = state.hasher().refresh_token(token);
-    if let Some(record) = state.store().refresh_token(&digest).await? {
+    if let Some(record) = state.store().tokens.refresh_token(&digest).await? {
         if record.client_id == client.id {
             state
                 .store()
+                .tokens
                 .revoke_refresh_family(&record.family_id, now)
                 .await?;
         }
@@ -44,7 +45,11 @@ async fn revoke(
         if claims.client_id.as_deref() == Some(client.id.as_str())
             && let Some(jti) = &claims.jti
         {
-            state.store().revoke_access_token(jti, claims.exp).await?;
+            state
+                .store()
+                .tokens
+                .revoke_access_token(jti, claims.exp)
+                .await?;
         }
     }
     Ok((StatusCode::OK, no_store_headers()).into_response())

@@ -107,7 +107,7 @@ async fn refresh(
     let digest = state.hasher().refresh_token(presented);
     let now = state.clock().now();
     let invalid = OAuthError::InvalidGrant("refresh token is invalid, expired or revoked");
-    let Some(record) = state.store().refresh_token(&digest).await? else {
+    let Some(record) = state.store().tokens.refresh_token(&digest).await? else {
         return Err(invalid);
     };
     if record.client_id != client.id || record.revoked_at.is_some() || record.expires_at <= now {
@@ -139,6 +139,7 @@ async fn refresh(
     };
     let rotated = state
         .store()
+        .tokens
         .rotate_refresh_token(
             &digest,
             &state.hasher().refresh_token(&next),
@@ -166,7 +167,12 @@ async fn refresh(
 async fn reuse(state: &AppState, family_id: &str, now: i64) -> OAuthError {
     state.metrics().refresh_reuse();
     tracing::warn!("spent refresh token presented again; revoking its family");
-    if let Err(e) = state.store().revoke_refresh_family(family_id, now).await {
+    if let Err(e) = state
+        .store()
+        .tokens
+        .revoke_refresh_family(family_id, now)
+        .await
+    {
         return e.into();
     }
     OAuthError::InvalidGrant("refresh token was already used; its grant is revoked")
@@ -196,6 +202,7 @@ async fn new_refresh_token(
     let max_families = state.settings().refresh_max_families;
     state
         .store()
+        .tokens
         .insert_refresh_token(&digest, &record, max_families)
         .await?;
     Ok(token.to_string())

@@ -3,14 +3,13 @@
 //! old plaintext store leaves no plaintext in any of its files; public commands need no
 //! master key. Files are scanned byte for byte.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{path::Path, time::Duration};
 
 use tempfile::TempDir;
 use tollgate_core::Jwks;
 use tollgate_issuer::{
     AppState, Settings,
     seal::{self, MasterKey},
-    store::{SqliteStore, Store},
 };
 
 use crate::{
@@ -38,12 +37,15 @@ fn holds(files: &[(&str, Vec<u8>)], needle: &[u8]) -> Vec<String> {
 
 /// The active signing seed and the pepper, read through the library with `master`.
 async fn secrets(dir: &Path, master: Option<MasterKey>) -> ([u8; 32], [u8; 32]) {
-    let store = Arc::new(
-        SqliteStore::open_path(&dir.join("tollgate.db"))
-            .await
-            .unwrap(),
-    );
-    let pepper = store.setting(seal::PEPPER_SETTING).await.unwrap().unwrap();
+    let store = tollgate_issuer::store::open_path(&dir.join("tollgate.db"))
+        .await
+        .unwrap();
+    let pepper = store
+        .settings
+        .setting(seal::PEPPER_SETTING)
+        .await
+        .unwrap()
+        .unwrap();
     let pepper = seal::unprotect(
         master.as_ref(),
         &pepper.protection,

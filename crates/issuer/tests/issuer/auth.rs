@@ -1,16 +1,13 @@
 //! Client authentication: both methods, every failure, reserved characters, secret
 //! rotation, and no store write on a plain success.
 
-use std::sync::Arc;
-
 use base64ct::{Base64, Encoding};
 use tempfile::TempDir;
-use tollgate_issuer::{
-    admin,
-    store::{Client, Store},
-};
+use tollgate_issuer::{admin, store::Client};
 
-use crate::common::{CountingStore, Server, Setup, basic, expect_error, expect_token, now};
+use crate::common::{
+    CountingLockout, Server, Setup, basic, expect_error, expect_token, now, test_event,
+};
 
 #[tokio::test]
 async fn client_authentication_errors() {
@@ -133,7 +130,13 @@ async fn basic_credentials_with_reserved_characters() {
         created_at: now,
         updated_at: now,
     };
-    server.state.store().create_client(&client).await.unwrap();
+    server
+        .state
+        .store()
+        .clients
+        .create_client(&client, &test_event("client.create", id))
+        .await
+        .unwrap();
     let grant = "grant_type=client_credentials";
 
     let (token, _) = expect_token(server.token_basic(id, secret, grant).await).await;
@@ -195,14 +198,12 @@ async fn secret_rotation_with_grace_keeps_two_secrets() {
 #[tokio::test]
 async fn a_plain_success_writes_nothing_and_a_reset_writes_once() {
     let dir = TempDir::new().unwrap();
-    let inner: Arc<dyn Store> = Arc::new(
-        tollgate_issuer::store::SqliteStore::open_path(&dir.path().join("tollgate.db"))
-            .await
-            .unwrap(),
-    );
-    let counting = Arc::new(CountingStore::new(inner));
+    let inner = tollgate_issuer::store::open_path(&dir.path().join("tollgate.db"))
+        .await
+        .unwrap();
+    let (store, counting) = CountingLockout::wrap(inner);
     let setup = Setup {
-        store: Some(counting.clone()),
+        store: Some(store),
         ..Setup::default()
     };
     let server = Server::start_with(dir.path(), setup).await;

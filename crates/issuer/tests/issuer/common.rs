@@ -22,8 +22,8 @@ use tollgate_issuer::{
     clock::{Clock, ManualClock, SystemClock},
     seal::MasterKey,
     store::{
-        Client, Digest, FailureOutcome, FailureState, LockoutPolicy, RefreshToken, Setting,
-        SqliteStore, Store, StoreResult, StoredKey,
+        AuditEvent, ChangeMarks, Client, FailureChange, FailureOutcome, FailureState,
+        LockoutPolicy, LockoutStore, Store, StoreResult,
     },
 };
 
@@ -42,7 +42,7 @@ pub(crate) struct Setup {
     pub(crate) settings: Box<dyn FnOnce(&mut Settings) + Send>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) master: Option<MasterKey>,
-    pub(crate) store: Option<Arc<dyn Store>>,
+    pub(crate) store: Option<Store>,
 }
 
 impl Default for Setup {
@@ -70,9 +70,11 @@ impl Server {
     /// A server on `dir/tollgate.db`.
     pub(crate) async fn start_with(dir: &Path, setup: Setup) -> Self {
         let db = dir.join("tollgate.db");
-        let store: Arc<dyn Store> = match setup.store {
+        let store: Store = match setup.store {
             Some(store) => store,
-            None => Arc::new(SqliteStore::open_path(&db).await.expect("open store")),
+            None => tollgate_issuer::store::open_path(&db)
+                .await
+                .expect("open store"),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -258,88 +260,42 @@ pub(crate) fn now() -> i64 {
     SystemClock.now()
 }
 
-/// A store that counts its writes, to prove the hot path has none.
+/// A lockout role that counts its writes, to prove the hot path has none.
 #[derive(Debug)]
-pub(crate) struct CountingStore {
-    inner: Arc<dyn Store>,
+pub(crate) struct CountingLockout {
+    inner: Arc<dyn LockoutStore>,
     writes: AtomicUsize,
 }
 
-impl CountingStore {
-    pub(crate) fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
+impl CountingLockout {
+    /// `store` with its lockout role counted; the returned handle reads the count.
+    pub(crate) fn wrap(store: Store) -> (Store, Arc<Self>) {
+        let counting = Arc::new(Self {
+            inner: store.lockout.clone(),
             writes: AtomicUsize::new(0),
-        }
+        });
+        let lockout: Arc<dyn LockoutStore> = counting.clone();
+        (Store { lockout, ..store }, counting)
     }
 
     pub(crate) fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
     }
 
-    fn write(&self) -> &dyn Store {
+    fn write(&self) -> &dyn LockoutStore {
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.as_ref()
-    }
-
-    fn read(&self) -> &dyn Store {
         self.inner.as_ref()
     }
 }
 
 #[async_trait]
-impl Store for CountingStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.read().ping().await
-    }
-    async fn compact(&self) -> StoreResult<()> {
-        self.write().compact().await
-    }
-    async fn setting(&self, name: &str) -> StoreResult<Option<Setting>> {
-        self.read().setting(name).await
-    }
-    async fn insert_setting(&self, name: &str, value: &Setting) -> StoreResult<bool> {
-        self.write().insert_setting(name, value).await
-    }
-    async fn reseal_setting(&self, name: &str, from: &str, value: &Setting) -> StoreResult<()> {
-        self.write().reseal_setting(name, from, value).await
-    }
-    async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        self.write().create_client(client).await
-    }
-    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
-        self.read().client(id).await
-    }
-    async fn clients(&self) -> StoreResult<Vec<Client>> {
-        self.read().clients().await
-    }
-    async fn set_secret(
-        &self,
-        id: &str,
-        hash: &Digest,
-        previous: Option<(Digest, i64)>,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.write().set_secret(id, hash, previous, now).await
-    }
-    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
-        self.write().update_client(client).await
-    }
-    async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> StoreResult<bool> {
-        self.write().set_disabled(id, disabled, now).await
-    }
-    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
-        self.write().delete_client(id).await
-    }
-    async fn max_access_ttl(&self) -> StoreResult<i64> {
-        self.read().max_access_ttl().await
-    }
+impl LockoutStore for CountingLockout {
     async fn auth_lookup(
         &self,
         id: &str,
         source: &str,
     ) -> StoreResult<(Option<Client>, FailureState)> {
-        self.read().auth_lookup(id, source).await
+        self.inner.auth_lookup(id, source).await
     }
     async fn record_failure(
         &self,
@@ -355,91 +311,42 @@ impl Store for CountingStore {
     async fn reset_failures(&self, id: &str, source: &str, now_ms: i64) -> StoreResult<()> {
         self.write().reset_failures(id, source, now_ms).await
     }
-    async fn clear_failures(&self, id: &str, source: Option<&str>) -> StoreResult<()> {
-        self.write().clear_failures(id, source).await
+    async fn clear_failures(
+        &self,
+        id: &str,
+        source: Option<&str>,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.write().clear_failures(id, source, event).await
     }
     async fn failures(&self, id: &str) -> StoreResult<Vec<(String, FailureState)>> {
-        self.read().failures(id).await
+        self.inner.failures(id).await
+    }
+    async fn failures_between(
+        &self,
+        after: Option<&str>,
+        through: &str,
+    ) -> StoreResult<Vec<(String, String, FailureState)>> {
+        self.inner.failures_between(after, through).await
     }
     async fn prune_failures(&self, cutoff_ms: i64) -> StoreResult<u64> {
         self.write().prune_failures(cutoff_ms).await
     }
-    async fn change_marks(&self) -> StoreResult<tollgate_issuer::store::ChangeMarks> {
-        self.read().change_marks().await
+    async fn change_marks(&self) -> StoreResult<ChangeMarks> {
+        self.inner.change_marks().await
     }
-    async fn failures_since(
-        &self,
-        seq: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<tollgate_issuer::store::FailureChange>> {
-        self.read().failures_since(seq, limit).await
+    async fn failures_since(&self, seq: i64, limit: u32) -> StoreResult<Vec<FailureChange>> {
+        self.inner.failures_since(seq, limit).await
     }
-    async fn insert_refresh_token(
-        &self,
-        d: &Digest,
-        t: &RefreshToken,
-        max_families: u32,
-    ) -> StoreResult<()> {
-        self.write().insert_refresh_token(d, t, max_families).await
-    }
-    async fn refresh_token(&self, d: &Digest) -> StoreResult<Option<RefreshToken>> {
-        self.read().refresh_token(d).await
-    }
-    async fn rotate_refresh_token(
-        &self,
-        old: &Digest,
-        new: &Digest,
-        t: &RefreshToken,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.write().rotate_refresh_token(old, new, t, now).await
-    }
-    async fn revoke_refresh_family(&self, family: &str, now: i64) -> StoreResult<()> {
-        self.write().revoke_refresh_family(family, now).await
-    }
-    async fn revoke_access_token(&self, jti: &str, exp: i64) -> StoreResult<()> {
-        self.write().revoke_access_token(jti, exp).await
-    }
-    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
-        self.read().access_token_revoked(jti).await
-    }
-    async fn prune_tokens(&self, now: i64) -> StoreResult<u64> {
-        self.write().prune_tokens(now).await
-    }
-    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
-        self.read().signing_keys().await
-    }
-    async fn insert_signing_key(&self, key: &StoredKey, only_if_empty: bool) -> StoreResult<bool> {
-        self.write().insert_signing_key(key, only_if_empty).await
-    }
-    async fn reseal_signing_key(&self, kid: &str, from: &str, key: &StoredKey) -> StoreResult<()> {
-        self.write().reseal_signing_key(kid, from, key).await
-    }
-    async fn set_public_key(&self, kid: &str, public_key: &[u8; 32]) -> StoreResult<()> {
-        self.write().set_public_key(kid, public_key).await
-    }
-    async fn revoke_signing_key(
-        &self,
-        kid: &str,
-        activate: Option<&str>,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.write().revoke_signing_key(kid, activate, now).await
-    }
-    async fn record_event(&self, event: &tollgate_issuer::store::AuditEvent) -> StoreResult<()> {
-        self.write().record_event(event).await
-    }
-    async fn events_since(
-        &self,
-        since_ms: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<tollgate_issuer::store::AuditEvent>> {
-        self.read().events_since(since_ms, limit).await
-    }
-    async fn prune_events(&self, cutoff_ms: i64) -> StoreResult<u64> {
-        self.write().prune_events(cutoff_ms).await
-    }
-    async fn scrub(&self) -> StoreResult<()> {
-        self.write().scrub().await
+}
+
+/// An audit event for a change a test makes through the store directly.
+pub(crate) fn test_event(action: &str, subject: &str) -> AuditEvent {
+    AuditEvent {
+        at_ms: SystemClock.now_ms(),
+        actor: "test".into(),
+        action: action.into(),
+        subject: subject.into(),
+        detail: String::new(),
     }
 }

@@ -1,7 +1,5 @@
 //! Signing keys: publish before use, activation, retirement, encryption at rest.
 
-use std::sync::Arc;
-
 use base64ct::{Base64, Encoding};
 use tempfile::TempDir;
 use tollgate_core::Jwks;
@@ -10,7 +8,7 @@ use tollgate_issuer::{
     clock::Clock,
     keys::{KeyRing, KeyState, RETIRE_GRACE_SECS},
     seal::{self, MasterKey},
-    store::{SqliteStore, Store},
+    store::Store,
 };
 
 use crate::common::{Server, Setup, expect_token, manual_clock, now};
@@ -85,14 +83,20 @@ async fn keys_and_pepper_are_sealed_with_the_master_key() {
     let kid = token_kid(&server, &id, &secret).await;
     server.stop().await;
 
-    let store = std::sync::Arc::new(SqliteStore::open_path(&db).await.unwrap());
-    let keys = store.signing_keys().await.unwrap();
+    let store = tollgate_issuer::store::open_path(&db).await.unwrap();
+    let keys = store.keys.signing_keys().await.unwrap();
     assert!(
         keys.iter()
             .all(|k| k.protection == seal::SEALED && k.private_key.len() > 32)
     );
     assert_eq!(
-        store.setting("pepper").await.unwrap().unwrap().protection,
+        store
+            .settings
+            .setting("pepper")
+            .await
+            .unwrap()
+            .unwrap()
+            .protection,
         seal::SEALED
     );
 
@@ -127,7 +131,7 @@ async fn a_plaintext_store_is_sealed_when_a_master_key_appears() {
     let kid = token_kid(&server, &id, &secret).await;
     let store = server.state.store();
     assert_eq!(
-        store.signing_keys().await.unwrap()[0].protection,
+        store.keys.signing_keys().await.unwrap()[0].protection,
         seal::PLAIN
     );
     server.stop().await;
@@ -141,11 +145,17 @@ async fn a_plaintext_store_is_sealed_when_a_master_key_appears() {
     assert_eq!(token_kid(&server, &id, &secret).await, kid);
     let store = server.state.store();
     assert_eq!(
-        store.signing_keys().await.unwrap()[0].protection,
+        store.keys.signing_keys().await.unwrap()[0].protection,
         seal::SEALED
     );
     assert_eq!(
-        store.setting("pepper").await.unwrap().unwrap().protection,
+        store
+            .settings
+            .setting("pepper")
+            .await
+            .unwrap()
+            .unwrap()
+            .protection,
         seal::SEALED
     );
 }
@@ -176,7 +186,7 @@ async fn public_halves_missing_from_an_older_store_are_recorded_by_the_next_star
     server.stop().await;
     drop_public_keys(&db).await;
 
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_path(&db).await.unwrap());
+    let store: Store = tollgate_issuer::store::open_path(&db).await.unwrap();
     let public = || KeyRing::load_public(store.clone(), "http://127.0.0.1".into(), now());
     let err = public().await.unwrap_err().to_string();
     assert!(err.contains("predates stored public keys"), "{err}");
@@ -203,7 +213,7 @@ async fn public_halves_missing_from_an_older_store_are_recorded_by_the_next_star
     server.stop().await;
     let plain_db = plain_dir.path().join("tollgate.db");
     drop_public_keys(&plain_db).await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_path(&plain_db).await.unwrap());
+    let store: Store = tollgate_issuer::store::open_path(&plain_db).await.unwrap();
     let ring = KeyRing::load_public(store, "http://127.0.0.1".into(), now())
         .await
         .unwrap();

@@ -1,11 +1,11 @@
 //! What outsiders can make the store cost: unknown client ids write nothing, failure
 //! rows are pruned when stale, the WAL is checkpointed back to nothing.
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use reqwest::Response;
 use tempfile::TempDir;
-use tollgate_issuer::store::{LockoutPolicy, SqliteStore, Store};
+use tollgate_issuer::store::{LockoutPolicy, Store};
 
 use crate::common::{Server, Setup, http_from};
 
@@ -33,7 +33,7 @@ async fn a_flood_of_random_client_ids_writes_nothing_and_memory_stays_bounded() 
     server.default_client().await;
     let db = dir.path().join("tollgate.db");
     let wal = dir.path().join("tollgate.db-wal");
-    server.state.store().compact().await.unwrap();
+    server.state.store().maintenance.compact().await.unwrap();
     let before = (file_len(&db), file_len(&wal));
 
     let client = http_from("127.0.0.7");
@@ -98,31 +98,31 @@ async fn stale_failure_rows_are_pruned_and_the_wal_is_truncated() {
     let dir = TempDir::new().unwrap();
     let server = Server::start_with(dir.path(), Setup::default()).await;
     let (id, _) = server.default_client().await;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open_path(&dir.path().join("tollgate.db"))
-            .await
-            .unwrap(),
-    );
+    let store: Store = tollgate_issuer::store::open_path(&dir.path().join("tollgate.db"))
+        .await
+        .unwrap();
     let policy = LockoutPolicy::new(5, 30, 900);
     for i in 0..500 {
         store
+            .lockout
             .record_failure(&id, &format!("198.51.100.{}", i % 250), 1000 + i, &policy)
             .await
             .unwrap();
     }
-    assert_eq!(store.failures(&id).await.unwrap().len(), 250);
+    assert_eq!(store.lockout.failures(&id).await.unwrap().len(), 250);
     assert!(file_len(&dir.path().join("tollgate.db-wal")) > 0);
-    store.compact().await.unwrap();
+    store.maintenance.compact().await.unwrap();
     assert_eq!(file_len(&dir.path().join("tollgate.db-wal")), 0);
     // Rows whose last failure and lock both ended before the cutoff go.
-    assert_eq!(store.prune_failures(1_000_000).await.unwrap(), 250);
-    assert!(store.failures(&id).await.unwrap().is_empty());
+    assert_eq!(store.lockout.prune_failures(1_000_000).await.unwrap(), 250);
+    assert!(store.lockout.failures(&id).await.unwrap().is_empty());
     // Unknown ids never get a row, even through the store directly.
     store
+        .lockout
         .record_failure("ghost", "192.0.2.1", 1, &policy)
         .await
         .unwrap();
-    assert!(store.failures("ghost").await.unwrap().is_empty());
+    assert!(store.lockout.failures("ghost").await.unwrap().is_empty());
 }
 
 /// The in-memory view's cost per client, for the figure in docs/benchmarks.md.

@@ -1,13 +1,11 @@
 //! A fresh, empty store of each backend.
 
-use std::sync::Arc;
-
 use tempfile::TempDir;
 use tollgate_issuer::store::{self, Store, StoreOptions};
 
 /// A store and whatever keeps it alive.
 pub(crate) struct Fixture {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Store,
     _dir: Option<TempDir>,
 }
 

@@ -1,8 +1,8 @@
 //! Settings and signing keys.
 
-use std::sync::Arc;
-
 use tollgate_issuer::store::{Setting, Store, StoredKey};
+
+use crate::ev;
 
 fn key(kid: &str, created_at: i64) -> StoredKey {
     StoredKey {
@@ -16,46 +16,67 @@ fn key(kid: &str, created_at: i64) -> StoredKey {
     }
 }
 
-pub(crate) async fn settings_insert_once_and_reseal_conditionally(store: Arc<dyn Store>) {
+pub(crate) async fn settings_insert_once_and_reseal_conditionally(store: Store) {
     let plain = Setting {
         value: vec![1; 32],
         protection: "plain".into(),
     };
-    assert!(store.insert_setting("pepper", &plain).await.unwrap());
+    assert!(
+        store
+            .settings
+            .insert_setting("pepper", &plain)
+            .await
+            .unwrap()
+    );
     let other = Setting {
         value: vec![2; 32],
         protection: "plain".into(),
     };
-    assert!(!store.insert_setting("pepper", &other).await.unwrap());
-    assert_eq!(store.setting("pepper").await.unwrap(), Some(plain.clone()));
+    assert!(
+        !store
+            .settings
+            .insert_setting("pepper", &other)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.settings.setting("pepper").await.unwrap(),
+        Some(plain.clone())
+    );
     let sealed = Setting {
         value: vec![3; 56],
         protection: "xchacha20poly1305".into(),
     };
     store
+        .settings
         .reseal_setting("pepper", "xchacha20poly1305", &other)
         .await
         .unwrap();
     assert_eq!(
-        store.setting("pepper").await.unwrap(),
+        store.settings.setting("pepper").await.unwrap(),
         Some(plain),
         "protection must match"
     );
     store
+        .settings
         .reseal_setting("pepper", "plain", &sealed)
         .await
         .unwrap();
-    assert_eq!(store.setting("pepper").await.unwrap(), Some(sealed));
-    assert_eq!(store.setting("missing").await.unwrap(), None);
+    assert_eq!(
+        store.settings.setting("pepper").await.unwrap(),
+        Some(sealed)
+    );
+    assert_eq!(store.settings.setting("missing").await.unwrap(), None);
 }
 
-pub(crate) async fn replicas_racing_on_first_start_create_one_key(store: Arc<dyn Store>) {
+pub(crate) async fn replicas_racing_on_first_start_create_one_key(store: Store) {
     let tasks: Vec<_> = (0..16)
         .map(|i| {
-            let store = Arc::clone(&store);
+            let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .insert_signing_key(&key(&format!("kid-{i}"), 100), true)
+                    .keys
+                    .insert_signing_key(&key(&format!("kid-{i}"), 100), true, None)
                     .await
                     .unwrap()
             })
@@ -66,30 +87,34 @@ pub(crate) async fn replicas_racing_on_first_start_create_one_key(store: Arc<dyn
         created += usize::from(task.await.unwrap());
     }
     assert_eq!(created, 1);
-    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+    assert_eq!(store.keys.signing_keys().await.unwrap().len(), 1);
     assert!(
         !store
-            .insert_signing_key(&key("late", 200), true)
+            .keys
+            .insert_signing_key(&key("late", 200), true, None)
             .await
             .unwrap()
     );
     assert!(
         store
-            .insert_signing_key(&key("rotated", 200), false)
+            .keys
+            .insert_signing_key(&key("rotated", 200), false, None)
             .await
             .unwrap()
     );
-    assert_eq!(store.signing_keys().await.unwrap().len(), 2);
+    assert_eq!(store.keys.signing_keys().await.unwrap().len(), 2);
 }
 
-pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(store: Arc<dyn Store>) {
+pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(store: Store) {
     for (kid, at) in [("c", 300), ("a", 100), ("b", 200)] {
         store
-            .insert_signing_key(&key(kid, at), false)
+            .keys
+            .insert_signing_key(&key(kid, at), false, None)
             .await
             .unwrap();
     }
     let kids: Vec<String> = store
+        .keys
         .signing_keys()
         .await
         .unwrap()
@@ -101,41 +126,49 @@ pub(crate) async fn keys_are_listed_oldest_first_and_resealed_conditionally(stor
     sealed.private_key = vec![9; 72];
     sealed.protection = "xchacha20poly1305".into();
     store
+        .keys
         .reseal_signing_key("a", "plain", &sealed)
         .await
         .unwrap();
     store
+        .keys
         .reseal_signing_key("a", "plain", &key("a", 100))
         .await
         .unwrap();
-    assert_eq!(store.signing_keys().await.unwrap()[0], sealed);
+    assert_eq!(store.keys.signing_keys().await.unwrap()[0], sealed);
 }
 
-pub(crate) async fn missing_public_halves_are_filled_once(store: Arc<dyn Store>) {
+pub(crate) async fn missing_public_halves_are_filled_once(store: Store) {
     let mut legacy = key("old", 100);
     legacy.public_key = None;
-    store.insert_signing_key(&legacy, false).await.unwrap();
-    store.set_public_key("old", &[4; 32]).await.unwrap();
-    store.set_public_key("old", &[5; 32]).await.unwrap();
+    store
+        .keys
+        .insert_signing_key(&legacy, false, None)
+        .await
+        .unwrap();
+    store.keys.set_public_key("old", &[4; 32]).await.unwrap();
+    store.keys.set_public_key("old", &[5; 32]).await.unwrap();
     assert_eq!(
-        store.signing_keys().await.unwrap()[0].public_key,
+        store.keys.signing_keys().await.unwrap()[0].public_key,
         Some([4; 32])
     );
-    store.scrub().await.unwrap();
-    assert_eq!(store.signing_keys().await.unwrap().len(), 1);
+    store.maintenance.scrub().await.unwrap();
+    assert_eq!(store.keys.signing_keys().await.unwrap().len(), 1);
 }
 
-pub(crate) async fn revoking_a_key_activates_its_successor_in_one_step(store: Arc<dyn Store>) {
+pub(crate) async fn revoking_a_key_activates_its_successor_in_one_step(store: Store) {
     for (kid, at) in [("old", 100), ("next", 200)] {
         store
-            .insert_signing_key(&key(kid, at), false)
+            .keys
+            .insert_signing_key(&key(kid, at), false, None)
             .await
             .unwrap();
     }
     let row = |kid: &'static str| {
-        let store = Arc::clone(&store);
+        let store = store.clone();
         async move {
             store
+                .keys
                 .signing_keys()
                 .await
                 .unwrap()
@@ -147,33 +180,47 @@ pub(crate) async fn revoking_a_key_activates_its_successor_in_one_step(store: Ar
     // A missing successor changes nothing: the key stays unrevoked.
     assert!(
         !store
-            .revoke_signing_key("old", Some("missing"), 150)
+            .keys
+            .revoke_signing_key("old", Some("missing"), 150, &ev())
             .await
             .unwrap()
     );
     assert_eq!(row("old").await.revoked_at, None);
     assert!(
         store
-            .revoke_signing_key("old", Some("next"), 150)
+            .keys
+            .revoke_signing_key("old", Some("next"), 150, &ev())
             .await
             .unwrap()
     );
     assert_eq!(row("old").await.revoked_at, Some(150));
     assert_eq!(row("next").await.activate_at, 150, "activated now");
     assert!(
-        !store.revoke_signing_key("old", None, 160).await.unwrap(),
+        !store
+            .keys
+            .revoke_signing_key("old", None, 160, &ev())
+            .await
+            .unwrap(),
         "revoked once"
     );
     assert_eq!(row("old").await.revoked_at, Some(150));
-    assert!(!store.revoke_signing_key("ghost", None, 160).await.unwrap());
+    assert!(
+        !store
+            .keys
+            .revoke_signing_key("ghost", None, 160, &ev())
+            .await
+            .unwrap()
+    );
     // A revoked key cannot be the successor of another.
     store
-        .insert_signing_key(&key("third", 300), false)
+        .keys
+        .insert_signing_key(&key("third", 300), false, None)
         .await
         .unwrap();
     assert!(
         !store
-            .revoke_signing_key("third", Some("old"), 170)
+            .keys
+            .revoke_signing_key("third", Some("old"), 170, &ev())
             .await
             .unwrap()
     );
@@ -181,7 +228,8 @@ pub(crate) async fn revoking_a_key_activates_its_successor_in_one_step(store: Ar
     // Activation never moves later.
     assert!(
         store
-            .revoke_signing_key("third", Some("next"), 900)
+            .keys
+            .revoke_signing_key("third", Some("next"), 900, &ev())
             .await
             .unwrap()
     );

@@ -1,4 +1,4 @@
-//! The store conformance suite: one set of tests written against `dyn Store`, run on
+//! The store conformance suite: one set of tests written against `Store`'s roles, run on
 //! SQLite (a temporary file) and on PostgreSQL (a fresh database on the server named by
 //! `TOLLGATE_TEST_POSTGRES_URL`; `./scripts/test` starts a throwaway one). No behaviour
 //! may differ between the backends.
@@ -6,6 +6,7 @@
 // Helpers outside #[test] functions panic on failure too: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod audit;
 mod backend;
 mod clients;
@@ -14,6 +15,19 @@ mod keys;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod tokens;
+
+use tollgate_issuer::store::AuditEvent;
+
+/// The audit event of an admin change made by a test.
+pub(crate) fn ev() -> AuditEvent {
+    AuditEvent {
+        at_ms: 1,
+        actor: "test".into(),
+        action: "test.change".into(),
+        subject: "a".into(),
+        detail: String::new(),
+    }
+}
 
 /// Generates one test per backend for each case: `sqlite::case` and `postgres::case`.
 macro_rules! conformance {
@@ -40,6 +54,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    admin::an_admin_change_and_its_audit_event_commit_together,
+    admin::clients_are_listed_by_page_in_id_order,
     clients::clients_round_trip,
     clients::secrets_rotate_with_grace_and_clients_disable,
     clients::deleting_a_client_removes_its_failures_and_refresh_tokens,
