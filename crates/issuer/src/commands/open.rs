@@ -100,18 +100,10 @@ pub(super) fn command_options(config: &Config) -> StoreOptions {
     options
 }
 
-/// Opens the store: `serve` creates it (the caller holds its creation lock); a command
-/// opens an existing one, first waiting (bounded) for a `serve` that is creating it.
-async fn open_store(
-    config: &Config,
-    files: &Files,
-    access: Access,
-    creation: &CreationLock,
-) -> Result<Store, CommandError> {
-    let url = &config.store.database;
-    if access == Access::Serve {
-        return Ok(store::open_locked(url, &config.store.options, creation).await?);
-    }
+/// Waits (bounded) while another process creates the store a command needs, then
+/// checks that it exists. Run before reading the master key file: the `serve` creating
+/// the store creates that file too.
+async fn wait_for_store(config: &Config, files: &Files) -> Result<(), CommandError> {
     let announce = || {
         eprintln!(
             "waiting for the store {} being created by another process (up to {} s)",
@@ -119,13 +111,27 @@ async fn open_store(
             STORE_WAIT.as_secs()
         );
     };
-    if !CreationLock::wait_until_created(url, announce).await? {
-        return Err(format!(
-            "{} does not exist: `tollgate serve` (or `tollgate quickstart`) creates the store \
-             and its master key; for another store, pass --database",
-            files.database_name()
-        )
-        .into());
+    if CreationLock::wait_until_created(&config.store.database, announce).await? {
+        return Ok(());
+    }
+    Err(format!(
+        "{} does not exist: `tollgate serve` (or `tollgate quickstart`) creates the store \
+         and its master key; for another store, pass --database",
+        files.database_name()
+    )
+    .into())
+}
+
+/// Opens the store: `serve` creates it (the caller holds its creation lock); a command
+/// opens an existing one (see [`wait_for_store`]).
+async fn open_store(
+    config: &Config,
+    access: Access,
+    creation: &CreationLock,
+) -> Result<Store, CommandError> {
+    let url = &config.store.database;
+    if access == Access::Serve {
+        return Ok(store::open_locked(url, &config.store.options, creation).await?);
     }
     Ok(store::open_existing(url, &command_options(config)).await?)
 }
@@ -209,6 +215,9 @@ pub(super) async fn open_bound(
             seal::check_private(&path)?;
         }
     }
+    if access != Access::Serve {
+        wait_for_store(config, &files).await?;
+    }
     let given = given_key(&files)?;
     // `serve` holds the store's creation lock until the master key file, the pepper and
     // the first signing key exist: a command started at the same instant waits for all
@@ -217,7 +226,7 @@ pub(super) async fn open_bound(
         Access::Serve => CreationLock::exclusive(&config.store.database).await?,
         Access::Admin | Access::Public => CreationLock::none(),
     };
-    let store = open_store(config, &files, access, &creation).await?;
+    let store = open_store(config, access, &creation).await?;
     let (master, source) = match given {
         Some((key, source)) => (Some(key), source),
         None => missing_key(config, &files, &store, access == Access::Serve).await?,
@@ -233,8 +242,8 @@ pub(super) async fn open_bound(
 
 /// The signing keys' public halves, without the master key.
 pub(super) async fn public_keys(config: &Config) -> Result<KeyRing, CommandError> {
-    let files = Files::of(config)?;
-    let store = open_store(config, &files, Access::Public, &CreationLock::none()).await?;
+    wait_for_store(config, &Files::of(config)?).await?;
+    let store = open_store(config, Access::Public, &CreationLock::none()).await?;
     let issuer = config.offline_settings().issuer;
     Ok(KeyRing::load_public(store, issuer, SystemClock.now()).await?)
 }
@@ -242,6 +251,6 @@ pub(super) async fn public_keys(config: &Config) -> Result<KeyRing, CommandError
 /// The store alone, without the master key (for data that is not secret: the audit
 /// trail).
 pub(super) async fn store_only(config: &Config) -> Result<Store, CommandError> {
-    let files = Files::of(config)?;
-    open_store(config, &files, Access::Public, &CreationLock::none()).await
+    wait_for_store(config, &Files::of(config)?).await?;
+    open_store(config, Access::Public, &CreationLock::none()).await
 }
