@@ -9,7 +9,7 @@ use tollgate_issuer::{
     keys::KeyState,
 };
 
-use crate::common::{Server, basic, expect_error, expect_token, form};
+use crate::common::{CountingLockout, Server, Setup, basic, expect_error, expect_token, form};
 
 const GRANT: &str = "grant_type=client_credentials";
 
@@ -223,4 +223,47 @@ async fn a_lockout_is_one_audit_event_however_long_the_attack_goes_on() {
         .await
         .unwrap();
     assert!(events.iter().all(|e| e.subject != "nobody"));
+}
+
+/// A view that cannot refresh after a committed create or rotation costs a warning, not
+/// the one-time secret: the command still returns it, the audit event is committed with
+/// the change, and the secret works once the view catches up.
+#[tokio::test]
+async fn a_view_that_fails_to_refresh_never_loses_a_one_time_secret() {
+    let dir = TempDir::new().unwrap();
+    let inner = tollgate_issuer::store::open_path(&dir.path().join("tollgate.db"))
+        .await
+        .unwrap();
+    let (store, lockout) = CountingLockout::wrap(inner);
+    let setup = Setup {
+        store: Some(store),
+        ..Setup::default()
+    };
+    let server = Server::start_with(dir.path(), setup).await;
+
+    lockout.fail_marks(true);
+    let created = admin::create_client(&server.state, ClientSpec::new(["read"]))
+        .await
+        .expect("the secret is returned although the view did not refresh");
+    let id = created.client.client_id.clone();
+    let rotated = admin::rotate_secret(&server.state, &id, 0)
+        .await
+        .expect("the new secret is returned although the view did not refresh");
+    lockout.fail_marks(false);
+    assert!(!created.client_secret.is_empty() && !rotated.client_secret.is_empty());
+    let trail: Vec<_> = actions(&server)
+        .await
+        .into_iter()
+        .map(|(_, action, _)| action)
+        .collect();
+    assert_eq!(trail, ["client.create", "client.rotate_secret"]);
+
+    server.state.refresh_directory().await.unwrap();
+    expect_token(server.token_basic(&id, &rotated.client_secret, GRANT).await).await;
+    expect_error(
+        server.token_basic(&id, &created.client_secret, GRANT).await,
+        401,
+        "invalid_client",
+    )
+    .await;
 }

@@ -4,7 +4,7 @@ use std::{
     path::Path,
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -23,7 +23,7 @@ use tollgate_issuer::{
     seal::MasterKey,
     store::{
         AuditEvent, ChangeMarks, Client, FailureChange, FailureOutcome, FailureState,
-        LockoutPolicy, LockoutStore, Store, StoreResult,
+        LockoutPolicy, LockoutStore, Store, StoreError, StoreResult,
     },
 };
 
@@ -260,11 +260,13 @@ pub(crate) fn now() -> i64 {
     SystemClock.now()
 }
 
-/// A lockout role that counts its writes, to prove the hot path has none.
+/// A lockout role that counts its writes (to prove the hot path has none) and can be
+/// made to fail reading the change marks (to play a view that cannot refresh).
 #[derive(Debug)]
 pub(crate) struct CountingLockout {
     inner: Arc<dyn LockoutStore>,
     writes: AtomicUsize,
+    marks_fail: AtomicBool,
 }
 
 impl CountingLockout {
@@ -273,6 +275,7 @@ impl CountingLockout {
         let counting = Arc::new(Self {
             inner: store.lockout.clone(),
             writes: AtomicUsize::new(0),
+            marks_fail: AtomicBool::new(false),
         });
         let lockout: Arc<dyn LockoutStore> = counting.clone();
         (Store { lockout, ..store }, counting)
@@ -280,6 +283,11 @@ impl CountingLockout {
 
     pub(crate) fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
+    }
+
+    /// While set, reading the change marks fails as if the database were unreachable.
+    pub(crate) fn fail_marks(&self, fail: bool) {
+        self.marks_fail.store(fail, Ordering::SeqCst);
     }
 
     fn write(&self) -> &dyn LockoutStore {
@@ -333,6 +341,11 @@ impl LockoutStore for CountingLockout {
         self.write().prune_failures(cutoff_ms).await
     }
     async fn change_marks(&self) -> StoreResult<ChangeMarks> {
+        if self.marks_fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "change marks made unreadable".into(),
+            ));
+        }
         self.inner.change_marks().await
     }
     async fn failures_since(&self, seq: i64, limit: u32) -> StoreResult<Vec<FailureChange>> {
