@@ -205,7 +205,8 @@ pub const DB_TIMEOUT_MS: Numeric = Numeric {
     default: 1500,
     min: 100,
     max: 60_000,
-    doc: "Longest wait for a PostgreSQL connection or statement before a 503, milliseconds",
+    doc: "Longest wait for a database connection, lock or statement before a 503 \
+          (SQLite's busy timeout too; commands wait at least 30 s), milliseconds",
 };
 
 /// Every numeric setting, in documentation order.
