@@ -9,10 +9,11 @@ use std::{
     fs::OpenOptions,
     path::{Path, PathBuf},
     str::FromStr as _,
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sqlx::{
-    ConnectOptions as _,
     any::{AnyConnectOptions, AnyPoolOptions},
     sqlite::SqliteConnectOptions,
 };
@@ -33,12 +34,12 @@ const POOL_SIZE: u32 = 8;
 /// `-wal` and `-shm` files the same mode), else it is an error.
 pub(super) async fn open(url: &str, options: &StoreOptions, create: bool) -> StoreResult<SqlStore> {
     install_drivers();
-    let sqlite = connect_options(url)?.create_if_missing(create);
-    let path = sqlite.get_filename().to_path_buf();
+    let path = connect_options(url)?.get_filename().to_path_buf();
     if create && names_a_file(&path) {
         create_private(&path)?;
     }
-    let connect = AnyConnectOptions::from_url(&sqlite.to_url_lossy())?;
+    let connect = AnyConnectOptions::from_str(&any_url(url, create)?)
+        .map_err(|_| StoreError::UnsupportedUrl(url.to_string()))?;
     let pragmas = pragmas(options);
     let pool = AnyPoolOptions::new()
         .max_connections(POOL_SIZE)
@@ -84,6 +85,43 @@ fn pragmas(options: &StoreOptions) -> Vec<String> {
         // cannot leave a large file behind.
         format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
     ]
+}
+
+/// Characters escaped in a path inside the `Any` driver's URL (the SQLite driver decodes
+/// them back).
+const PATH_ESCAPES: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'?')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The `Any` driver's URL for the SQLite store at `url`: the file, opened read-write
+/// (and created with `create`). An in-memory store gets one named shared-cache database
+/// for all the pool's connections (`:memory:` would give each connection its own).
+fn any_url(url: &str, create: bool) -> StoreResult<String> {
+    let Some(path) = sqlite_file_path(url)? else {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let id = std::process::id();
+        return Ok(format!(
+            "sqlite:file:tollgate-memory-{id}-{n}?mode=memory&cache=shared"
+        ));
+    };
+    let text = path.to_str().ok_or_else(|| StoreError::File {
+        path: path.display().to_string(),
+        reason: "not a UTF-8 path".into(),
+    })?;
+    let mode = if create { "rwc" } else { "rw" };
+    Ok(format!(
+        "sqlite:{}?mode={mode}",
+        utf8_percent_encode(text, PATH_ESCAPES)
+    ))
 }
 
 /// Parses `url` into connect options without touching the file.
@@ -152,6 +190,22 @@ mod tests {
         assert_eq!(file("data/t.db"), Some("data/t.db".into()));
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://t.db?mode=memory"), None);
+    }
+
+    #[test]
+    fn the_any_url_keeps_odd_paths_and_shares_one_memory_database() {
+        assert_eq!(
+            any_url("data:x/a b?#%.db", false).unwrap(),
+            "sqlite:data:x/a%20b%3F%23%25.db?mode=rw"
+        );
+        let parsed = SqliteConnectOptions::from_str(&any_url("data:x/a b?#%.db", true).unwrap());
+        assert_eq!(
+            parsed.unwrap().get_filename(),
+            Path::new("data:x/a b?#%.db")
+        );
+        let memory = any_url("sqlite::memory:", true).unwrap();
+        assert!(memory.ends_with("?mode=memory&cache=shared"), "{memory}");
+        assert_ne!(memory, any_url("sqlite::memory:", true).unwrap());
     }
 
     #[cfg(unix)]
