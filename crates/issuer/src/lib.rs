@@ -24,8 +24,9 @@
 //!   handlers contain no SQL.
 //! - **Bounded connections.** Our own accept loop on hyper times header reads and idle
 //!   keep-alives (trickling bytes buys nothing), caps concurrent connections below the
-//!   open-file limit (excess ones wait in the backlog) and backs off on accept errors.
-//!   Metrics live on a separate admin listener.
+//!   open-file limit (excess ones wait in the backlog), gives one source at most a share
+//!   of them (its excess is closed at accept) and backs off on accept errors. Metrics
+//!   live on a separate admin listener.
 //! - **Default audience.** A client with no configured audience gets tokens whose `aud`
 //!   is the issuer URL; every token carries `aud`.
 //!
@@ -159,14 +160,29 @@ pub async fn run(
     });
     let jobs = state.spawn_background();
     let hangups = reload_keys_on_hangup(state.clone());
-    let public = server::serve(listener, app(state.clone()), limits, stopped.clone());
+    let sources = server::SourceSlots::new(
+        limits.per_source(),
+        state.settings().trusted_proxies.clone(),
+        state.metrics().source_cap_refusals(),
+    );
+    let public = server::serve(
+        listener,
+        app(state.clone()),
+        limits,
+        sources,
+        stopped.clone(),
+    );
     match admin {
         Some(admin) => {
+            // Scrapers and probes: one small pool, no per-source share.
+            let max = ADMIN_MAX_CONNECTIONS.min(limits.max_connections);
             let admin_limits = config::ConnectionLimits {
-                max_connections: ADMIN_MAX_CONNECTIONS.min(limits.max_connections),
+                max_connections: max,
                 ..limits
             };
-            let admin = server::serve(admin, admin_app(state), admin_limits, stopped);
+            let refused = state.metrics().source_cap_refusals();
+            let sources = server::SourceSlots::new(max, Vec::new(), refused);
+            let admin = server::serve(admin, admin_app(state), admin_limits, sources, stopped);
             tokio::join!(public, admin);
         }
         None => public.await,
