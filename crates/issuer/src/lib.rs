@@ -7,9 +7,11 @@
 //!
 //! # Design choices
 //!
-//! - **No write on the hot path.** A `client_credentials` success is one indexed read
-//!   (client and failure state together), one HMAC, one Ed25519 signature. The store is
-//!   written only to reset a non-zero failure count or to keep a refresh token.
+//! - **No database on the hot path.** A `client_credentials` success reads the client
+//!   and its failure state from the in-process view ([`directory`]), then costs one HMAC
+//!   and one Ed25519 signature: no read, no write. The store is read when a secret does
+//!   not match the view (before the failure counts) and written only to count or reset
+//!   failures or to keep a refresh token.
 //! - **Secrets are keys, not passwords.** Server-generated 256-bit secrets are stored as
 //!   HMAC-SHA-256 under a pepper and compared in constant time; unknown ids run the same
 //!   code path as wrong secrets.

@@ -1,7 +1,7 @@
 //! Prometheus metrics: tokens issued, authentication failures, lockouts, request latency,
 //! connections refused at accept.
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -173,6 +173,3 @@ pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Nex
         .observe(started.elapsed().as_secs_f64());
     response
 }
-
-/// Shared handle type used by [`AppState`].
-pub type SharedMetrics = Arc<Metrics>;

@@ -1,8 +1,8 @@
 //! `POST /oauth/token` (and its configured aliases): `client_credentials` and
 //! `refresh_token` grants.
 //!
-//! A plain `client_credentials` success reads the client once and writes nothing: the
-//! token is a signed JWT, nothing about it is stored. Only clients that opted into
+//! A plain `client_credentials` success reads the client from the in-process view and
+//! touches no database: the token is a signed JWT, nothing about it is stored. Only clients that opted into
 //! refresh tokens cause a write (the hashed refresh token), made once the access token
 //! is signed: a request that fails to mint spends no refresh token and starts no family.
 
