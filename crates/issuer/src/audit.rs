@@ -16,40 +16,55 @@ pub const SERVER_ACTOR: &str = "serve";
 /// Most events one `tollgate audit` prints.
 pub const LIST_LIMIT: u32 = 10_000;
 
-/// Longest actor name kept.
-const MAX_ACTOR_LEN: usize = 64;
+/// Longest user name kept (Linux allows 32).
+const MAX_NAME_LEN: usize = 32;
 
-/// The OS user running this process: `$USER`, else `$LOGNAME`, else `uid:N`; under
-/// `sudo`, the user who ran it (`alice (sudo)`). Informational, like any environment:
-/// the trail is as trustworthy as the accounts allowed to run admin commands.
+/// The OS user running this process, as the OS says: the real uid's name in the passwd
+/// database, else `uid:N`. Environment variables name nobody: `$USER` is not read, and
+/// sudo's `$SUDO_USER` only adds a note marked unverified (`root (sudo from alice,
+/// unverified)`), since whoever runs the command can set it. The trail is as
+/// trustworthy as the accounts allowed to run admin commands.
 pub fn os_user() -> String {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| {
-                v.chars()
-                    .filter(|c| !c.is_control())
-                    .take(MAX_ACTOR_LEN)
-                    .collect::<String>()
-            })
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(human) = var("SUDO_USER") {
-        return format!("{human} (sudo)");
+    let user = real_user();
+    match std::env::var("SUDO_USER")
+        .ok()
+        .and_then(|v| printable_name(&v))
+    {
+        Some(invoker) => format!("{user} (sudo from {invoker}, unverified)"),
+        None => user,
     }
-    var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(uid)
+}
+
+/// `name` as it may enter the trail: printable ASCII other than brackets and commas
+/// (which would blur the note around it), at most [`MAX_NAME_LEN`]; `None` if empty.
+fn printable_name(name: &str) -> Option<String> {
+    let kept: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && !matches!(c, '(' | ')' | ',') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(MAX_NAME_LEN)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 #[cfg(unix)]
-fn uid() -> String {
-    use std::os::unix::fs::MetadataExt as _;
-    // /proc/self belongs to the process's real uid.
-    std::fs::metadata("/proc/self")
-        .map_or_else(|_| "unknown".into(), |m| format!("uid:{}", m.uid()))
+fn real_user() -> String {
+    use nix::unistd::{User, getuid};
+    let uid = getuid();
+    User::from_uid(uid)
+        .ok()
+        .flatten()
+        .and_then(|user| printable_name(&user.name))
+        .unwrap_or_else(|| format!("uid:{uid}"))
 }
 
 #[cfg(not(unix))]
-fn uid() -> String {
+fn real_user() -> String {
     "unknown".into()
 }
 
@@ -86,4 +101,21 @@ pub async fn record(
 /// Events at or after `since_ms`, oldest first (at most [`LIST_LIMIT`]).
 pub async fn list(store: &Store, since_ms: i64) -> StoreResult<Vec<AuditEvent>> {
     store.audit.events_since(since_ms, LIST_LIMIT).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable_name;
+
+    #[test]
+    fn names_are_printable_short_and_keep_the_note_readable() {
+        assert_eq!(printable_name("alice").as_deref(), Some("alice"));
+        assert_eq!(
+            printable_name("eve\n(sudo), x\u{7}").as_deref(),
+            Some("eve??sudo???x?")
+        );
+        assert_eq!(printable_name("a\tb\nc").as_deref(), Some("a?b?c"));
+        assert_eq!(printable_name(&"x".repeat(100)).map(|n| n.len()), Some(32));
+        assert_eq!(printable_name(""), None);
+    }
 }

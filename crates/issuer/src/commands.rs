@@ -5,7 +5,7 @@
 use std::{io::Write as _, net::SocketAddr};
 
 use serde::Serialize;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::{
     AppState,
@@ -81,23 +81,36 @@ struct Listeners {
 
 /// Checks that the configuration can serve (an explicit issuer off loopback), then binds
 /// the public and admin listeners — all before any store is opened or created.
-async fn bind(config: &Config) -> Result<Listeners, SetupError> {
+fn bind(config: &Config) -> Result<Listeners, SetupError> {
     let addr = config.listen_addr()?;
     // The bound address differs from the configured one only in its port.
     config.settings(addr)?;
     let admin_addr = config.admin_addr()?;
-    let public = bind_one(addr).await?;
+    let public = bind_one(addr)?;
     let admin = match admin_addr {
-        Some(addr) => Some(bind_one(addr).await?),
+        Some(addr) => Some(bind_one(addr)?),
         None => None,
     };
     Ok(Listeners { public, admin })
 }
 
-async fn bind_one(addr: SocketAddr) -> Result<TcpListener, SetupError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
+/// Pending connections the kernel may queue (it caps this at `net.core.somaxconn`). A
+/// deep queue keeps other clients' connection attempts from being dropped while the
+/// accept loop refuses a flood from one source (see `server`).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind_one(addr: SocketAddr) -> Result<TcpListener, SetupError> {
+    let bind = || -> std::io::Result<TcpListener> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    bind().map_err(|e| SetupError::Config(format!("cannot listen on {addr}: {e}")))
 }
 
 /// Announces the bound addresses on stdout (for scripts and test harnesses): `listening
@@ -147,7 +160,7 @@ async fn serve_on(
 }
 
 async fn serve(config: &Config) -> Result<(), CommandError> {
-    let listeners = bind(config).await?;
+    let listeners = bind(config)?;
     let addr = listeners.public.local_addr()?;
     let (state, _) = open_bound(config, Access::Serve, Some(addr)).await?;
     serve_on(listeners, config, state).await

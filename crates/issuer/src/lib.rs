@@ -7,9 +7,11 @@
 //!
 //! # Design choices
 //!
-//! - **No write on the hot path.** A `client_credentials` success is one indexed read
-//!   (client and failure state together), one HMAC, one Ed25519 signature. The store is
-//!   written only to reset a non-zero failure count or to keep a refresh token.
+//! - **No database on the hot path.** A `client_credentials` success reads the client
+//!   and its failure state from the in-process view ([`directory`]), then costs one HMAC
+//!   and one Ed25519 signature: no read, no write. The store is read when a secret does
+//!   not match the view (before the failure counts) and written only to count or reset
+//!   failures or to keep a refresh token.
 //! - **Secrets are keys, not passwords.** Server-generated 256-bit secrets are stored as
 //!   HMAC-SHA-256 under a pepper and compared in constant time; unknown ids run the same
 //!   code path as wrong secrets.
@@ -24,8 +26,9 @@
 //!   handlers contain no SQL.
 //! - **Bounded connections.** Our own accept loop on hyper times header reads and idle
 //!   keep-alives (trickling bytes buys nothing), caps concurrent connections below the
-//!   open-file limit (excess ones wait in the backlog) and backs off on accept errors.
-//!   Metrics live on a separate admin listener.
+//!   open-file limit (excess ones wait in the backlog), gives one source at most a share
+//!   of them (its excess is closed at accept) and backs off on accept errors. Metrics
+//!   live on a separate admin listener.
 //! - **Default audience.** A client with no configured audience gets tokens whose `aud`
 //!   is the issuer URL; every token carries `aud`.
 //!
@@ -158,14 +161,29 @@ pub async fn run(
     });
     let jobs = state.spawn_background();
     let hangups = reload_keys_on_hangup(state.clone());
-    let public = server::serve(listener, app(state.clone()), limits, stopped.clone());
+    let sources = server::SourceSlots::new(
+        limits.per_source(),
+        state.settings().trusted_proxies.clone(),
+        state.metrics().source_cap_refusals(),
+    );
+    let public = server::serve(
+        listener,
+        app(state.clone()),
+        limits,
+        sources,
+        stopped.clone(),
+    );
     match admin {
         Some(admin) => {
+            // Scrapers and probes: one small pool, no per-source share.
+            let max = ADMIN_MAX_CONNECTIONS.min(limits.max_connections);
             let admin_limits = config::ConnectionLimits {
-                max_connections: ADMIN_MAX_CONNECTIONS.min(limits.max_connections),
+                max_connections: max,
                 ..limits
             };
-            let admin = server::serve(admin, admin_app(state), admin_limits, stopped);
+            let refused = state.metrics().source_cap_refusals();
+            let sources = server::SourceSlots::new(max, Vec::new(), refused);
+            let admin = server::serve(admin, admin_app(state), admin_limits, sources, stopped);
             tokio::join!(public, admin);
         }
         None => public.await,

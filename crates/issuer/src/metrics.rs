@@ -1,6 +1,7 @@
-//! Prometheus metrics: tokens issued, authentication failures, lockouts, request latency.
+//! Prometheus metrics: tokens issued, authentication failures, lockouts, request latency,
+//! connections refused at accept.
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -45,6 +46,7 @@ pub struct Metrics {
     auth_failures: Counter,
     lockouts: Counter,
     refresh_reuse: Counter,
+    source_cap_refusals: Counter,
     requests: Family<HttpLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -75,6 +77,12 @@ impl Default for Metrics {
             "Spent refresh tokens presented again (their family was revoked)",
             refresh_reuse.clone(),
         );
+        let source_cap_refusals = Counter::default();
+        registry.register(
+            "connections_refused_per_source",
+            "Connections closed at accept, unread, because their source held its share of the slots",
+            source_cap_refusals.clone(),
+        );
         let requests = Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram,
         );
@@ -89,6 +97,7 @@ impl Default for Metrics {
             auth_failures,
             lockouts,
             refresh_reuse,
+            source_cap_refusals,
             requests,
         }
     }
@@ -115,6 +124,12 @@ impl Metrics {
     /// Counts a refresh-token reuse.
     pub fn refresh_reuse(&self) {
         self.refresh_reuse.inc();
+    }
+
+    /// The counter of connections refused for their source's cap (a handle the accept
+    /// loop keeps).
+    pub(crate) fn source_cap_refusals(&self) -> Counter {
+        self.source_cap_refusals.clone()
     }
 
     /// The OpenMetrics text exposition.
@@ -158,6 +173,3 @@ pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Nex
         .observe(started.elapsed().as_secs_f64());
     response
 }
-
-/// Shared handle type used by [`AppState`].
-pub type SharedMetrics = Arc<Metrics>;

@@ -3,6 +3,8 @@
 //! - At most `max_connections` are served at once. The loop takes a slot *before* it
 //!   accepts, so excess connections wait in the kernel's listen backlog instead of being
 //!   accepted and dropped.
+//! - One source (an IPv4 address or IPv6 /64 of the TCP peer, as the lockout counts
+//!   them) holds at most [`ConnectionLimits::per_source`] of those slots (see below).
 //! - A watchdog closes a connection that takes longer than `header_read_timeout` to send a
 //!   request's headers (counted from the accept, or from the first byte after an idle
 //!   spell), or that stays idle longer than `idle_timeout` between requests. Trickling
@@ -11,6 +13,28 @@
 //! - Accept errors such as `EMFILE` back off (up to a second) instead of spinning, with
 //!   one log line per burst.
 //! - Every request carries the peer address as [`ConnectInfo<SocketAddr>`].
+//!
+//! # Fair shares of the slots
+//!
+//! The peer address is known only once a connection is accepted, so the per-source cap
+//! is checked right after the accept: a connection whose source already holds its share
+//! is closed at once with a reset, before a byte of it is read, and counted in
+//! `tollgate_connections_refused_per_source`. Its global slot returns at the same
+//! moment. So a source at its cap cannot take more slots by opening more connections:
+//! each extra one costs the loop an accept and a close, and never waits for a slot,
+//! while connections of other sources queued in the same backlog get the remaining
+//! `max_connections - per_source` slots.
+//!
+//! Excess connections of a source are refused rather than left waiting: the listen
+//! backlog is one queue for every source, and whatever waits in it makes the
+//! connections behind it wait. Excess connections *overall* (every source under its
+//! cap, all slots taken) still wait there, as before.
+//!
+//! What the cap does not do: sources that each stay under it can still take every slot
+//! together (eight at the default cap); counting connections cannot tell a flood from
+//! many addresses from load. Peers in `trusted_proxies` are exempt: they carry many
+//! clients, whose addresses are only known from headers that are read after the accept,
+//! and the proxy is expected to keep its own clients fair.
 
 use std::{
     io,
@@ -35,7 +59,10 @@ use tokio::{
 };
 use tower::Service as _;
 
+pub(crate) use self::per_source::SourceSlots;
 use crate::config::ConnectionLimits;
+
+mod per_source;
 
 /// Header count hyper parses before answering 431 itself (with an empty body); the
 /// service's own, lower limit answers 431 in JSON (see [`crate::edges`]).
@@ -68,11 +95,13 @@ pub(crate) fn fit_to_fd_limit(mut limits: ConnectionLimits) -> ConnectionLimits 
 }
 
 /// Serves `app` on `listener` until `stop` turns true, then stops accepting and waits for
-/// open requests to finish (at most one header-read plus one request timeout).
+/// open requests to finish (at most one header-read plus one request timeout). Each
+/// connection also takes a slot of its source in `sources`.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    sources: SourceSlots,
     mut stop: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -90,10 +119,14 @@ pub(crate) async fn serve(
                     tracing::info!("accepting connections again");
                     backoff = Duration::ZERO;
                 }
+                let Some(source_slot) = sources.take(peer.ip()) else {
+                    refuse(stream, peer);
+                    continue;
+                };
                 let conn = connection(stream, peer, app.clone(), limits, &graceful);
                 tokio::spawn(async move {
                     conn.await;
-                    drop(slot);
+                    drop((source_slot, slot));
                 });
             }
             Err(e) if is_per_connection(&e) => {}
@@ -131,6 +164,14 @@ async fn accept(
         .expect("the connection semaphore is never closed");
     let (stream, peer) = listener.accept().await?;
     Ok((stream, peer, slot))
+}
+
+/// Closes a connection over its source's cap without reading it: a reset, so the peer
+/// learns at once and no `TIME_WAIT` is left on our side.
+fn refuse(stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_zero_linger();
+    drop(stream);
+    tracing::debug!(%peer, "closed a connection over its source's share of the slots");
 }
 
 /// Errors that concern one connection (the peer gave up), not the listener.

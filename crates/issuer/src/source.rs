@@ -13,8 +13,7 @@ static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The client address of a request.
 pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
-    if !is_trusted(&peer) {
+    if !is_trusted(peer, trusted) {
         return peer;
     }
     let forwarded = hops(headers, &header::FORWARDED);
@@ -36,11 +35,16 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAd
             break;
         };
         source = ip;
-        if !is_trusted(&ip) {
+        if !is_trusted(ip, trusted) {
             break;
         }
     }
     source
+}
+
+/// Whether `ip` lies in one of the `trusted` proxy networks.
+pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(&canonical(ip)))
 }
 
 /// The comma-separated elements of every line of `name`, in order.
@@ -74,16 +78,22 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The lockout key of an address: an IPv4 address, or the /64 an IPv6 address is in
-/// (one host usually holds a whole /64, so counting single IPv6 addresses would let it
-/// make new sources at will).
-pub fn lockout_key(ip: IpAddr) -> String {
+/// The source an address counts as: an IPv4 address, or the /64 an IPv6 address is in
+/// (its first address). One host usually holds a whole /64, so counting single IPv6
+/// addresses would let it make new sources at will.
+pub fn source_of(ip: IpAddr) -> IpAddr {
     match canonical(ip) {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", Ipv6Addr::from(prefix))
-        }
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        v4 => v4,
+    }
+}
+
+/// The lockout key of an address: its [`source_of`], written `192.0.2.1` or
+/// `2001:db8:1:2::/64`.
+pub fn lockout_key(ip: IpAddr) -> String {
+    match source_of(ip) {
+        IpAddr::V6(prefix) => format!("{prefix}/64"),
+        v4 => v4.to_string(),
     }
 }
 

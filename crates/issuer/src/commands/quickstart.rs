@@ -27,7 +27,7 @@ pub(super) async fn quickstart(config: &Config) -> Result<(), CommandError> {
         .into());
     }
     // Bind before creating anything, so a busy port leaves no half-made store behind.
-    let listeners = bind(config).await?;
+    let listeners = bind(config)?;
     let addr = listeners.public.local_addr()?;
     let (state, source) = open_bound(config, Access::Serve, Some(addr)).await?;
     let mut spec = ClientSpec::new(DEMO_SCOPES);

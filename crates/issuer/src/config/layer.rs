@@ -187,6 +187,11 @@ pub struct ServerArgs {
           help = spec::MAX_CONNECTIONS.help(),
           value_parser = spec::MAX_CONNECTIONS.parser(), value_name = "N")]
     pub max_connections: Option<u64>,
+    /// See `spec::MAX_CONNECTIONS_PER_SOURCE`.
+    #[arg(long = spec::MAX_CONNECTIONS_PER_SOURCE.flag, env = spec::MAX_CONNECTIONS_PER_SOURCE.env,
+          help = spec::MAX_CONNECTIONS_PER_SOURCE.help(),
+          value_parser = spec::MAX_CONNECTIONS_PER_SOURCE.parser(), value_name = "N")]
+    pub max_connections_per_source: Option<u64>,
 }
 
 /// The TOML file: every key of both groups at the top level.
@@ -231,6 +236,9 @@ impl Layer {
             request_timeout_secs: a.request_timeout_secs.or(b.request_timeout_secs),
             idle_timeout_secs: a.idle_timeout_secs.or(b.idle_timeout_secs),
             max_connections: a.max_connections.or(b.max_connections),
+            max_connections_per_source: a
+                .max_connections_per_source
+                .or(b.max_connections_per_source),
         };
         Self { store, server }
     }

@@ -38,6 +38,20 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections one source may hold at once; 0 means an eighth of `max_connections`
+    /// (see [`ConnectionLimits::per_source`]).
+    pub max_connections_per_source: usize,
+}
+
+impl ConnectionLimits {
+    /// The share of [`Self::max_connections`] one source may hold: the setting, at most
+    /// every slot; by default an eighth of them, at least one.
+    pub fn per_source(&self) -> usize {
+        match self.max_connections_per_source {
+            0 => (self.max_connections / 8).max(1),
+            n => n.min(self.max_connections),
+        }
+    }
 }
 
 /// Everything the HTTP service needs to know besides its store and keys.
@@ -168,11 +182,11 @@ impl ServerValues {
                 )?,
                 request_timeout: secs(&spec::REQUEST_TIMEOUT_SECS, args.request_timeout_secs)?,
                 idle_timeout: secs(&spec::IDLE_TIMEOUT_SECS, args.idle_timeout_secs)?,
-                max_connections: usize::try_from(num(
-                    &spec::MAX_CONNECTIONS,
-                    args.max_connections,
-                )?)
-                .unwrap_or(usize::MAX),
+                max_connections: as_usize(num(&spec::MAX_CONNECTIONS, args.max_connections)?),
+                max_connections_per_source: as_usize(num(
+                    &spec::MAX_CONNECTIONS_PER_SOURCE,
+                    args.max_connections_per_source,
+                )?),
             },
         })
     }
@@ -206,6 +220,10 @@ fn as_i64(value: u64) -> i64 {
 
 fn as_u32(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn as_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 /// Reads and parses a TOML file.

@@ -186,6 +186,17 @@ pub const MAX_CONNECTIONS: Numeric = Numeric {
     doc: "Connections served at once; more wait in the listen backlog (capped by the open-file limit)",
 };
 
+/// Open connections one source may hold at once.
+pub const MAX_CONNECTIONS_PER_SOURCE: Numeric = Numeric {
+    key: "max_connections_per_source",
+    flag: "max-connections-per-source",
+    env: "TOLLGATE_MAX_CONNECTIONS_PER_SOURCE",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    doc: "Connections one source (IPv4 address or IPv6 /64 of the TCP peer) may hold at once; more are closed at accept, unread. 0: an eighth of max-connections (at least 1). Trusted proxies are exempt",
+};
+
 /// Database connections per process.
 pub const DB_POOL_SIZE: Numeric = Numeric {
     key: "db_pool_size",
@@ -210,7 +221,7 @@ pub const DB_TIMEOUT_MS: Numeric = Numeric {
 };
 
 /// Every numeric setting, in documentation order.
-pub const NUMERIC: [&Numeric; 14] = [
+pub const NUMERIC: [&Numeric; 15] = [
     &DB_POOL_SIZE,
     &DB_TIMEOUT_MS,
     &LOCKOUT_THRESHOLD,
@@ -225,6 +236,7 @@ pub const NUMERIC: [&Numeric; 14] = [
     &REQUEST_TIMEOUT_SECS,
     &IDLE_TIMEOUT_SECS,
     &MAX_CONNECTIONS,
+    &MAX_CONNECTIONS_PER_SOURCE,
 ];
 
 /// Default database: `tollgate.db` in the working directory.

@@ -32,6 +32,27 @@ fn defaults_lie_in_their_ranges() {
 }
 
 #[test]
+fn a_source_gets_an_eighth_of_the_connections_unless_set() {
+    let limits = |max, per_source| ConnectionLimits {
+        max_connections: max,
+        max_connections_per_source: per_source,
+        ..Settings::new("http://x").limits
+    };
+    assert_eq!(Settings::new("http://x").limits.per_source(), 512);
+    assert_eq!(limits(4, 0).per_source(), 1);
+    assert_eq!(limits(64, 3).per_source(), 3);
+    assert_eq!(
+        limits(64, 100).per_source(),
+        64,
+        "never more than every slot"
+    );
+    let file = Layer::from_toml("max_connections_per_source = 7").unwrap();
+    let config = Config::resolve(Layer::default(), file).unwrap();
+    let settings = config.settings("127.0.0.1:9".parse().unwrap()).unwrap();
+    assert_eq!(settings.limits.per_source(), 7);
+}
+
+#[test]
 fn file_values_out_of_range_are_refused_by_name() {
     for (text, name) in [
         (

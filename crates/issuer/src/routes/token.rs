@@ -1,9 +1,10 @@
 //! `POST /oauth/token` (and its configured aliases): `client_credentials` and
 //! `refresh_token` grants.
 //!
-//! A plain `client_credentials` success reads the client once and writes nothing: the
-//! token is a signed JWT, nothing about it is stored. Only clients that opted into
-//! refresh tokens cause a write (the hashed refresh token).
+//! A plain `client_credentials` success reads the client from the in-process view and
+//! touches no database: the token is a signed JWT, nothing about it is stored. Only clients that opted into
+//! refresh tokens cause a write (the hashed refresh token), made once the access token
+//! is signed: a request that fails to mint spends no refresh token and starts no family.
 
 use axum::{
     Json, Router,
@@ -80,13 +81,13 @@ async fn client_credentials(
     let scopes = requested_scopes(form, &client.scopes)?;
     let audiences = requested_audiences(state, client, form)?;
     let now = state.clock().now();
-    let refresh_token = if client.refresh_enabled {
+    let mut response = mint(state, client, scopes, audiences.clone(), now)?;
+    if client.refresh_enabled {
         let family_id = random_id::<16>();
-        Some(new_refresh_token(state, client, family_id, scopes.join(" "), &audiences, now).await?)
-    } else {
-        None
-    };
-    let response = mint(state, client, scopes, audiences, now, refresh_token)?;
+        let scope = response.scope.clone();
+        let token = new_refresh_token(state, client, family_id, scope, &audiences, now).await?;
+        response.refresh_token = Some(token);
+    }
     state.metrics().token_issued("client_credentials");
     Ok(response)
 }
@@ -129,6 +130,8 @@ async fn refresh(
     if !record.audiences.iter().all(|a| allowed.contains(a)) {
         return Err(invalid);
     }
+    // Signed before the presented token is spent: a failed mint leaves it for the retry.
+    let mut response = mint(state, client, scopes, record.audiences.clone(), now)?;
     let next = generate_secret();
     // The family's expiry carries over: rotation never extends the grant.
     let next_record = RefreshToken {
@@ -151,14 +154,7 @@ async fn refresh(
         // Spent by a concurrent request between our read and our update: also a reuse.
         return Err(reuse(state, &record.family_id, now).await);
     }
-    let response = mint(
-        state,
-        client,
-        scopes,
-        record.audiences,
-        now,
-        Some(next.to_string()),
-    )?;
+    response.refresh_token = Some(next.to_string());
     state.metrics().token_issued("refresh_token");
     Ok(response)
 }
@@ -208,14 +204,14 @@ async fn new_refresh_token(
     Ok(token.to_string())
 }
 
-/// Signs an RFC 9068 access token with the active key.
+/// Signs an RFC 9068 access token with the active key (the answer has no refresh token
+/// yet).
 fn mint(
     state: &AppState,
     client: &Client,
     scopes: Vec<String>,
     audiences: Vec<String>,
     now: i64,
-    refresh_token: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
     let keys = state.keys().current();
     let signer = keys.signer_at(now).ok_or(OAuthError::Unavailable)?;
@@ -237,7 +233,7 @@ fn mint(
         token_type: "Bearer",
         expires_in: ttl,
         scope,
-        refresh_token,
+        refresh_token: None,
     })
 }
 

@@ -20,7 +20,9 @@ use crate::common::{Server, Setup, expect_token, http};
 
 const GRANT: &str = "grant_type=client_credentials";
 
-/// A server whose header-read and idle timeouts are `secs`.
+/// A server whose header-read and idle timeouts are `secs`, and whose one source (the
+/// test's attack and its legitimate requests alike come from 127.0.0.1) may take every
+/// slot: fairness between sources is `connections_per_source`'s subject.
 async fn server_with_timeouts(dir: &TempDir, secs: u64, max_connections: usize) -> Server {
     let setup = Setup {
         settings: Box::new(move |s| {
@@ -28,6 +30,7 @@ async fn server_with_timeouts(dir: &TempDir, secs: u64, max_connections: usize) 
             s.limits.idle_timeout = Duration::from_secs(secs);
             s.limits.request_timeout = Duration::from_secs(secs);
             s.limits.max_connections = max_connections;
+            s.limits.max_connections_per_source = max_connections;
         }),
         ..Setup::default()
     };
@@ -279,6 +282,8 @@ async fn with_256_file_descriptors_excess_connections_wait_and_accept_does_not_s
             "1",
             "--idle-timeout-secs",
             "1",
+            "--max-connections-per-source",
+            "1000000",
         ]);
     let server = crate::cli::start(command).await;
     // More idle connections than the server has file descriptors for.

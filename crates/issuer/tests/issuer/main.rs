@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod config;
 mod connections;
+mod connections_per_source;
 mod contention;
 mod crash;
 mod edges;

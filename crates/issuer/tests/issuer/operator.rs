@@ -13,8 +13,18 @@ use crate::{
     common::{basic, http, now},
 };
 
-/// Runs as the OS user `ops-alice`; returns (success, stdout, stderr).
-async fn as_alice(dir: &Path, args: &[&str]) -> (bool, String, String) {
+/// The OS user the tests run as, as `id -un` names it.
+fn os_user() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs with `$USER` claiming `ops-alice` (which the trail must not believe); returns
+/// (success, stdout, stderr).
+async fn claiming_alice(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = tollgate(dir)
         .env("USER", "ops-alice")
         .args(args)
@@ -55,7 +65,7 @@ async fn update_revoke_and_audit_through_the_cli_name_the_os_user_and_print_for_
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     first_serve(d, &[]).await;
-    let (ok, created, err) = as_alice(
+    let (ok, created, err) = claiming_alice(
         d,
         &[
             "client",
@@ -125,13 +135,13 @@ async fn update_revoke_and_audit_through_the_cli_name_the_os_user_and_print_for_
         is_rfc3339_utc(first[2].trim_start_matches("created=")),
         "{keys}"
     );
-    let refused = as_alice(d, &["keys", "revoke", &leaked]).await;
+    let refused = claiming_alice(d, &["keys", "revoke", &leaked]).await;
     assert!(
         !refused.0 && refused.2.contains("--rotate"),
         "{}",
         refused.2
     );
-    let revoked = as_alice(d, &["keys", "revoke", &leaked, "--rotate", "--json"]).await;
+    let revoked = claiming_alice(d, &["keys", "revoke", &leaked, "--rotate", "--json"]).await;
     assert!(revoked.0, "{}", revoked.2);
     let revoked: Value = serde_json::from_str(&revoked.1).unwrap();
     assert_eq!(revoked["revoked"]["state"], "revoked");
@@ -144,16 +154,16 @@ async fn update_revoke_and_audit_through_the_cli_name_the_os_user_and_print_for_
     let (_, keys, _) = run(d, &["keys", "list"]).await;
     assert!(keys.contains(&format!("{leaked}\trevoked\t")), "{keys}");
 
-    // Under sudo the trail names who ran it.
+    // Under sudo the trail adds who sudo says ran it, as an unverified note, cleaned.
     let sudo = tollgate(d)
         .env("USER", "tollgate")
-        .env("SUDO_USER", "bob")
+        .env("SUDO_USER", "someone-else@corp\n\u{1b}[2J")
         .args(["client", "enable", "p"])
         .output()
         .await
         .unwrap();
     assert!(sudo.status.success());
-    // Without $USER or $LOGNAME the actor is the uid.
+    // Without any environment the actor is the same OS user.
     assert!(run(d, &["client", "disable", "p"]).await.0);
 
     let events = json(d, &["audit", "--json"]).await;
@@ -168,21 +178,24 @@ async fn update_revoke_and_audit_through_the_cli_name_the_os_user_and_print_for_
         .collect();
     let new_kid = revoked["active"]["kid"].as_str().unwrap();
     let row = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
-    assert_eq!(rows[0], row("ops-alice", "client.create", "p"));
+    let me = os_user();
+    assert_eq!(rows[0], row(&me, "client.create", "p"));
     assert_eq!(rows[1].1, "client.update");
+    assert!(rows.contains(&row(&me, "keys.revoke", &leaked)), "{rows:?}");
+    assert!(events[rows.len() - 1]["at_ms"].as_i64().unwrap() >= (now() - 60) * 1000);
+    let sudo_note = format!("{me} (sudo from someone-else@corp??[2J, unverified)");
     assert!(
-        rows.contains(&row("ops-alice", "keys.revoke", &leaked)),
+        rows.contains(&row(&sudo_note, "client.enable", "p")),
         "{rows:?}"
     );
-    assert!(events[rows.len() - 1]["at_ms"].as_i64().unwrap() >= (now() - 60) * 1000);
-    let last = rows.last().unwrap();
+    assert_eq!(rows.last().unwrap(), &row(&me, "client.disable", "p"));
     assert!(
-        last.0.starts_with("uid:") && last.1 == "client.disable",
-        "{last:?}"
+        !events.to_string().contains("ops-alice"),
+        "$USER names nobody"
     );
     let (ok, text, _) = run(d, &["audit"]).await;
     assert!(
-        ok && text.contains("\tops-alice\tclient.create\tp\t"),
+        ok && text.contains(&format!("\t{me}\tclient.create\tp\t")),
         "{text}"
     );
     assert!(text.contains(&format!("activated {new_kid}")), "{text}");
@@ -418,7 +431,7 @@ async fn client_show_prints_each_sources_failures_and_lockout_and_unlock_is_audi
     assert!(is_rfc3339_utc(until), "{source}");
 
     let (ok, unlocked, err) =
-        as_alice(d, &["client", "unlock", "svc", "--source", "127.0.0.1"]).await;
+        claiming_alice(d, &["client", "unlock", "svc", "--source", "127.0.0.1"]).await;
     assert!(ok, "{err}");
     assert_eq!(field(&unlocked, "failures"), "none");
     let events = json(d, &["audit", "--json"]).await;
@@ -433,7 +446,7 @@ async fn client_show_prints_each_sources_failures_and_lockout_and_unlock_is_audi
         "{actions:?}"
     );
     assert!(
-        actions.contains(&("ops-alice", "client.unlock")),
+        actions.contains(&(os_user().as_str(), "client.unlock")),
         "{actions:?}"
     );
     let (clean, stderr) = server.terminate().await;

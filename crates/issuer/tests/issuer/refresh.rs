@@ -1,8 +1,13 @@
 //! Caspio-style refresh tokens: opt-in, single use, rotation, reuse detection.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tempfile::TempDir;
-use tollgate_issuer::admin::ClientSpec;
+use tollgate_issuer::{
+    admin::ClientSpec,
+    clock::{Clock, ManualClock},
+};
 
 use crate::common::{Server, Setup, expect_error, expect_token, form, manual_clock, now};
 
@@ -24,6 +29,16 @@ async fn refresh(
     let mut body = form(&[("grant_type", "refresh_token"), ("refresh_token", token)]);
     body.push_str(extra);
     server.token_basic(id, secret, &body).await
+}
+
+/// A server on `clock` whose clients hold at most `families` refresh-token families.
+async fn with_max_families(dir: &TempDir, clock: &Arc<ManualClock>, families: u32) -> Server {
+    let setup = Setup {
+        clock: clock.clone(),
+        settings: Box::new(move |s| s.refresh_max_families = families),
+        ..Setup::default()
+    };
+    Server::start_with(dir.path(), setup).await
 }
 
 fn refresh_token(body: &Value) -> String {
@@ -243,12 +258,7 @@ async fn a_family_ends_refresh_ttl_after_its_first_token_however_often_it_rotate
 async fn a_client_holds_at_most_refresh_max_families_and_the_oldest_go_first() {
     let dir = TempDir::new().unwrap();
     let clock = manual_clock();
-    let setup = Setup {
-        clock: clock.clone(),
-        settings: Box::new(|s| s.refresh_max_families = 3),
-        ..Setup::default()
-    };
-    let server = Server::start_with(dir.path(), setup).await;
+    let server = with_max_families(&dir, &clock, 3).await;
     let (id, secret) = refresh_client(&server).await;
     let mut tokens = Vec::new();
     for _ in 0..5 {
@@ -264,4 +274,30 @@ async fn a_client_holds_at_most_refresh_max_families_and_the_oldest_go_first() {
     for live in &tokens[2..] {
         expect_token(refresh(&server, &id, &secret, live, "").await).await;
     }
+}
+
+#[tokio::test]
+async fn a_failed_mint_spends_no_refresh_token_and_evicts_no_family() {
+    let dir = TempDir::new().unwrap();
+    let clock = manual_clock();
+    let server = with_max_families(&dir, &clock, 1).await;
+    let (id, secret) = refresh_client(&server).await;
+    let grant = "grant_type=client_credentials";
+    let (_, body) = expect_token(server.token_post(&id, &secret, grant).await).await;
+    let first = refresh_token(&body);
+
+    // Back before the only key signs: no token can be minted.
+    clock.advance_ms(-3_600_000);
+    server.state.keys().reload(clock.now()).await.unwrap();
+    let refused = refresh(&server, &id, &secret, &first, "").await;
+    expect_error(refused, 503, "temporarily_unavailable").await;
+    let refused = server.token_post(&id, &secret, grant).await;
+    expect_error(refused, 503, "temporarily_unavailable").await;
+
+    // Once a key signs again, the retry is served: the token was not spent, and the
+    // failed client_credentials request started no family that would have evicted it.
+    clock.advance_ms(3_600_000);
+    server.state.keys().reload(clock.now()).await.unwrap();
+    let (_, body) = expect_token(refresh(&server, &id, &secret, &first, "").await).await;
+    assert_ne!(refresh_token(&body), first);
 }

@@ -119,9 +119,14 @@ async fn client_scope_keeps_the_per_client_behaviour() {
     expect_error(victim, 429, "invalid_client").await;
 }
 
-/// Sends `secrets` for `id` all at once from one source; returns the statuses in order.
-async fn burst(server: &Server, id: &str, secrets: &[String]) -> Vec<u16> {
-    let client = http_from("127.0.0.4");
+/// Sends `secrets` for `id` all at once through `client` (one source, its connections
+/// kept across bursts as a real client's are); returns the statuses in order.
+async fn burst(
+    server: &Server,
+    client: &reqwest::Client,
+    id: &str,
+    secrets: &[String],
+) -> Vec<u16> {
     let handles: Vec<_> = secrets
         .iter()
         .map(|secret| {
@@ -158,6 +163,7 @@ async fn concurrent_guesses_evaluate_at_most_threshold_wrong_secrets_per_window(
     let clock = manual_clock();
     let server = Server::start_with(dir.path(), setup(&clock, 5)).await;
     let (id, secret) = server.default_client().await;
+    let client = http_from("127.0.0.4");
     for round in 0..8_usize {
         let position = (round * 37 + 11) % 200;
         let secrets: Vec<String> = (0..200)
@@ -170,7 +176,7 @@ async fn concurrent_guesses_evaluate_at_most_threshold_wrong_secrets_per_window(
             })
             .collect();
         let before = failures_total(&server);
-        let statuses = burst(&server, &id, &secrets).await;
+        let statuses = burst(&server, &client, &id, &secrets).await;
         let evaluated = failures_total(&server) - before;
         let unauthorized = statuses.iter().filter(|s| **s == 401).count() as u64;
         let locked = statuses.iter().filter(|s| **s == 429).count() as u64;
